@@ -1,0 +1,46 @@
+import fp from 'fastify-plugin'
+import type { Pool } from 'pg'
+import { createPool } from '../src/db/pool.js'
+import { migrate } from '../src/db/migrate.js'
+import { createRepositories, type Repositories } from '../src/repositories/index.js'
+import { newApiKey, newLicenseKey } from '../src/keys.js'
+import type { ResolvedOptions } from '../src/options.js'
+
+export interface LicensewireDb {
+  pool: Pool
+  repos: Repositories
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    licensewireDb: LicensewireDb
+  }
+}
+
+/** The pool (the host's, or our own), migrations, repositories, and the first-run demo. */
+export default fp<ResolvedOptions>(async function licensewireDatabase (app, options) {
+  const ownPool = options.pool === undefined
+  const pool = options.pool ?? createPool({
+    connectionString: options.connectionString!,
+    max: options.poolMax,
+    statementTimeoutMs: options.statementTimeoutMs,
+    connectionTimeoutMs: options.connectionTimeoutMs,
+    onError: err => app.log.error({ err }, 'idle Postgres client failed')
+  })
+  // A pool the host passed in is the host's to end.
+  if (ownPool) app.addHook('onClose', async () => { await pool.end() })
+
+  if (options.migrate) {
+    const applied = await migrate(pool)
+    if (applied.length > 0) app.log.info({ applied }, 'database migrations applied')
+  }
+  const repos = createRepositories(pool)
+  if (options.seedDemo && await repos.apps.count() === 0) {
+    const app0 = await repos.apps.create({ name: 'Demo app', websocketApiKey: newApiKey(), sessionLimit: 100 })
+    const key = newLicenseKey()
+    await repos.apps.addLicenses(app0.id, [{ key, durationSeconds: 30 * 86400, levels: { tier: 'pro' }, comment: 'demo license' }])
+    // Shown once, on purpose: this is how a first run gets going.
+    app.log.info(`demo app created: websocket_api_key=${app0.websocket_api_key} license=${key}`)
+  }
+  app.decorate('licensewireDb', { pool, repos })
+}, { name: 'licensewire-database', fastify: '5.x' })

@@ -1,0 +1,22 @@
+// Runs PGlite and its socket server off the main thread, so the WASM Postgres
+// never blocks the event loop that serves WebSockets.
+import { parentPort, workerData } from 'node:worker_threads'
+import { PGlite } from '@electric-sql/pglite'
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket'
+
+const { dataDir } = workerData as { dataDir: string }
+
+const db = await PGlite.create(dataDir === 'memory' ? undefined : dataDir)
+// Two connections: the service pool (one client, PGlite runs one query at a time)
+// and a spare for a listener or a one-off client.
+const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 4 })
+await server.start()
+const [, port] = server.getServerConn().split(':')
+parentPort?.postMessage({ port: Number(port) })
+
+parentPort?.on('message', async (message: unknown) => {
+  if (message !== 'stop') return
+  await server.stop()
+  await db.close()
+  parentPort?.postMessage({ stopped: true })
+})

@@ -1,0 +1,45 @@
+import { Worker } from 'node:worker_threads'
+import { fileURLToPath } from 'node:url'
+import { existsSync, mkdirSync } from 'node:fs'
+
+export interface EmbeddedPostgres {
+  connectionString: string
+  stop: () => Promise<void>
+}
+
+/**
+ * Starts PGlite in a worker thread behind pglite-socket and returns a URL the `pg`
+ * driver connects to, so embedded and real Postgres share one SQL path.
+ * `dataDir` is a directory, or 'memory' for a throw-away database.
+ */
+export async function startEmbeddedPostgres (dataDir: string): Promise<EmbeddedPostgres> {
+  if (dataDir !== 'memory' && !existsSync(dataDir)) mkdirSync(dataDir, { recursive: true })
+  const worker = new Worker(workerUrl(), {
+    workerData: { dataDir },
+    // The .ts worker needs tsx's loader when we run from source (tests, dev).
+    execArgv: import.meta.url.endsWith('.ts') ? ['--import', 'tsx'] : []
+  })
+  const port = await new Promise<number>((resolve, reject) => {
+    worker.once('message', (m: { port: number }) => resolve(m.port))
+    worker.once('error', reject)
+    worker.once('exit', code => reject(new Error(`embedded Postgres worker exited with code ${code}`)))
+  })
+  worker.unref()
+  let stopping: Promise<void> | undefined
+  return {
+    connectionString: `postgres://postgres@127.0.0.1:${port}/postgres?sslmode=disable`,
+    stop: () => {
+      stopping ??= new Promise<void>(resolve => {
+        const timer = setTimeout(() => { void worker.terminate().then(() => resolve()) }, 5000)
+        worker.once('message', () => { clearTimeout(timer); void worker.terminate().then(() => resolve()) })
+        worker.postMessage('stop')
+      })
+      return stopping
+    }
+  }
+}
+
+function workerUrl (): URL {
+  const ts = new URL('./embedded-worker.ts', import.meta.url)
+  return import.meta.url.endsWith('.ts') && existsSync(fileURLToPath(ts)) ? ts : new URL('./embedded-worker.js', import.meta.url)
+}

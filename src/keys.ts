@@ -1,0 +1,24 @@
+import { randomInt } from 'node:crypto'
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
+
+function randomChars (n: number): string {
+  let out = ''
+  for (let i = 0; i < n; i++) out += ALPHABET[randomInt(ALPHABET.length)]
+  return out
+}
+
+/** 21 characters of [A-Z0-9] from a CSPRNG (admin-api.md). */
+export function newApiKey (): string {
+  return randomChars(21)
+}
+
+/** XXXXX-XXXXX-XXXXX-XXXXX: about 103 bits from a CSPRNG. */
+export function newLicenseKey (): string {
+  return [randomChars(5), randomChars(5), randomChars(5), randomChars(5)].join('-')
+}
+
+/** Enough of a secret to recognise it in a log, never enough to use it. */
+export function redact (secret: string): string {
+  return secret.length <= 8 ? '***' : `${secret.slice(0, 4)}…${secret.slice(-2)}`
+}

@@ -1,0 +1,71 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+import type { Pool } from 'pg'
+
+const PositiveMs = (def: number) => Type.Integer({ minimum: 1, default: def })
+
+/**
+ * Plugin options. Everything but the database has a default; the numbers match
+ * admin-api.md so the standalone service and a mounted plugin behave the same.
+ */
+export const OptionsSchema = Type.Object({
+  /** A pool owned by the host; licensewire never ends it. */
+  pool: Type.Optional(Type.Unsafe<Pool>({})),
+  /** Or a URL: licensewire creates, and later ends, its own pool. */
+  connectionString: Type.Optional(Type.String({ minLength: 1 })),
+  poolMax: Type.Integer({ minimum: 1, maximum: 1000, default: 20 }),
+  statementTimeoutMs: PositiveMs(5000),
+  connectionTimeoutMs: PositiveMs(5000),
+  /** Apply migrations at registration (several replicas may do so at once). */
+  migrate: Type.Boolean({ default: true }),
+
+  adminTokens: Type.Array(Type.String({ minLength: 16 }), { default: [] }),
+  /** Route prefix for the WebSocket, health and admin routes ('' = none). */
+  prefix: Type.String({ pattern: '^(/.*)?$', default: '' }),
+  wsPath: Type.String({ pattern: '^/', default: '/ws' }),
+  initTimeoutMs: PositiveMs(15000),
+  rateLimitPackets: Type.Integer({ minimum: 1, default: 60 }),
+  rateLimitWindowMs: PositiveMs(60000),
+  rateLimitCooldownMs: Type.Integer({ minimum: 0, default: 60000 }),
+  connectRateLimitMax: Type.Integer({ minimum: 1, default: 120 }),
+  connectRateLimitWindowMs: PositiveMs(60000),
+  maxPayloadBytes: Type.Integer({ minimum: 64, maximum: 16 * 1024 * 1024, default: 16384 }),
+  heartbeatMs: PositiveMs(25000),
+  sessionLeaseMs: Type.Integer({ minimum: 300, default: 30000 }),
+  /** 'timestamp' keeps the seed: the activating authorize gets the Unix expiry. */
+  timeLeft: Type.Union([Type.Literal('timestamp'), Type.Literal('seconds')], { default: 'timestamp' }),
+  /** Greet the first start of an empty database with a demo app and license. */
+  seedDemo: Type.Boolean({ default: false }),
+  /** Fixed instance id (tests); a random UUID otherwise. */
+  instanceId: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' }))
+})
+
+export type LicensewireOptions = Partial<Static<typeof OptionsSchema>>
+export type ResolvedOptions = Static<typeof OptionsSchema>
+
+/** Validates once, at registration, and fills in defaults; throws a message naming the option. */
+export function resolveOptions (input: LicensewireOptions | undefined): ResolvedOptions {
+  const raw: Record<string, unknown> = { ...(input ?? {}) }
+  // Fastify passes its own register options (prefix, logLevel, …) along with ours.
+  for (const key of ['logLevel', 'logSerializers']) delete raw[key]
+  const withDefaults = Value.Default(OptionsSchema, Value.Clone(withoutPool(raw))) as Record<string, unknown>
+  const unknown = Object.keys(withDefaults).filter(k => !(k in OptionsSchema.properties))
+  if (unknown.length > 0) throw new Error(`licensewire: unknown option "${unknown[0]}"`)
+  for (const error of Value.Errors(OptionsSchema, withDefaults)) {
+    const name = error.path.replace(/^\//, '').replace(/\//g, '.') || '(options)'
+    throw new Error(`licensewire: invalid option "${name}": ${error.message}`)
+  }
+  const pool = raw.pool
+  if (pool !== undefined && (typeof pool !== 'object' || pool === null || typeof (pool as Pool).query !== 'function' || typeof (pool as Pool).connect !== 'function')) {
+    throw new Error('licensewire: invalid option "pool": expected a pg.Pool')
+  }
+  if ((pool === undefined) === (withDefaults.connectionString === undefined)) {
+    throw new Error('licensewire: pass exactly one of the options "pool" and "connectionString"')
+  }
+  return { ...withDefaults, pool } as ResolvedOptions
+}
+
+function withoutPool (raw: Record<string, unknown>): Record<string, unknown> {
+  const { pool: _pool, ...rest } = raw
+  return rest
+}

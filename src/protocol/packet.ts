@@ -1,0 +1,45 @@
+import type { Static, TSchema } from '@sinclair/typebox'
+import type { FastifyBaseLogger } from 'fastify'
+import type { Repositories } from '../repositories/index.js'
+import type { ResolvedOptions } from '../options.js'
+import type { Session } from '../session/session.js'
+import type { CloseSpec } from './close-codes.js'
+
+/** What a handler needs besides its session: repositories and settings, never Fastify. */
+export interface PacketContext {
+  repos: Repositories
+  options: ResolvedOptions
+  instanceId: string
+  log: FastifyBaseLogger
+}
+
+/** A response without `id`: the dispatcher adds it. `status` is written last. */
+export interface Reply {
+  status: number
+  [field: string]: unknown
+}
+
+/** Close the socket, optionally after sending a reply. */
+export interface Closing {
+  close: CloseSpec
+  reply?: Reply
+}
+
+export type Outcome = Reply | Closing
+
+export interface PacketDefinition<S extends TSchema = TSchema> {
+  type: number
+  name: string
+  /** Fields of the request beyond the envelope; extra fields are ignored. */
+  schema: S
+  // Method syntax on purpose: it lets a registry hold packets of different schemas.
+  handle (ctx: PacketContext, session: Session, body: Static<S>): Outcome | Promise<Outcome>
+}
+
+export function definePacket<S extends TSchema> (packet: PacketDefinition<S>): PacketDefinition<S> {
+  return packet
+}
+
+export function isClosing (outcome: Outcome): outcome is Closing {
+  return 'close' in outcome
+}

@@ -1,0 +1,27 @@
+import { Type } from '@sinclair/typebox'
+import { definePacket } from '../packet.js'
+import { licenseReply } from '../license-payload.js'
+import { Text } from '../schema.js'
+import { Status } from '../statuses.js'
+
+/** Type 2: the seed document, checks in the order of protocol §7. */
+export default definePacket({
+  type: 2,
+  name: 'authorize_by_license',
+  schema: Type.Object({ license: Text() }),
+  async handle (ctx, session, body) {
+    const key = body.license
+    if (session.authorization !== null) return { license: key, status: Status.AlreadyAuthorized }
+    if (key.length < 6) return { license: key, status: Status.LicenseTooShort }
+    if (key.length > 64) return { license: key, status: Status.LicenseTooLong }
+    const result = await ctx.repos.sessions.authorizeLicense({
+      sessionId: session.id,
+      appId: session.appId!,
+      key,
+      clientId: session.clientId!,
+      ip: session.ip
+    })
+    if (result.status === Status.Ok) session.authorization = { licenseId: result.license_id!, key }
+    return licenseReply(key, result.status, result, result.activated_now, ctx.options.timeLeft)
+  }
+})

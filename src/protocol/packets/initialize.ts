@@ -1,0 +1,50 @@
+import { Type } from '@sinclair/typebox'
+import { Close, rateLimitedFor } from '../close-codes.js'
+import { definePacket, type Outcome } from '../packet.js'
+import { Text } from '../schema.js'
+import { Status } from '../statuses.js'
+
+/** Statuses that count toward the 4th-failure close (protocol §4). */
+const FAILED = new Set<number>([Status.InvalidAPIKey, Status.AppNotFound, Status.AppPaused])
+const MAX_FAILED = 3
+
+/** Type 0: binds the session to an app and a client_id (protocol §7). */
+export default definePacket({
+  type: 0,
+  name: 'initialize',
+  schema: Type.Object({ websocket_api_key: Text(), client_id: Text() }),
+  async handle (ctx, session, body): Promise<Outcome> {
+    const key = body.websocket_api_key
+    const clientId = body.client_id
+    // Steps 2–4 need no database, but step 1 (the cool-down) comes first.
+    const local = session.initialized
+      ? Status.AlreadyInitialized
+      : key.length !== 21
+        ? Status.InvalidAPIKey
+        : clientId.length < 4
+          ? Status.ClientIDTooShort
+          : clientId.length > 64 ? Status.ClientIDTooLong : 0
+    const result = await ctx.repos.sessions.initialize({
+      sessionId: session.id,
+      instanceId: ctx.instanceId,
+      apiKey: local === 0 ? key : null,
+      clientId,
+      ip: session.ip
+    })
+    if (result.status === 0) return { close: rateLimitedFor(result.cooldown_seconds ?? 1) }
+    const status = local === 0 ? result.status : local
+
+    if (status === Status.Ok) {
+      session.appId = result.app_id
+      session.appName = result.app_name ?? ''
+      session.appVersion = result.app_version ?? ''
+      session.clientId = clientId
+      session.failedInitializes = 0
+      clearTimeout(session.initTimer)
+      return { app_name: session.appName, app_version: session.appVersion, status }
+    }
+    if (FAILED.has(status) && ++session.failedInitializes > MAX_FAILED) return { close: Close.FailedToInitialize }
+    if (status === Status.ClientIDBlacklisted) return { reply: { status }, close: Close.ClientIdBlacklisted }
+    return { status }
+  }
+})

@@ -1,0 +1,14 @@
+import { Type } from '@sinclair/typebox'
+import { definePacket } from '../packet.js'
+import { Status } from '../statuses.js'
+
+/** Type 10: initialized sessions of this app on every live instance. */
+export default definePacket({
+  type: 10,
+  name: 'online_users_count',
+  schema: Type.Object({}),
+  async handle (ctx, session) {
+    const count = await ctx.repos.sessions.onlineCount(session.appId!)
+    return { online_users_count: count, status: Status.Ok }
+  }
+})

@@ -1,0 +1,24 @@
+import type { Pool } from 'pg'
+import { AppsRepository } from './apps.js'
+import { CooldownsRepository } from './cooldowns.js'
+import { InstancesRepository } from './instances.js'
+import { LicensesRepository } from './licenses.js'
+import { SessionsRepository } from './sessions.js'
+
+export interface Repositories {
+  apps: AppsRepository
+  licenses: LicensesRepository
+  sessions: SessionsRepository
+  instances: InstancesRepository
+  cooldowns: CooldownsRepository
+}
+
+export function createRepositories (pool: Pool): Repositories {
+  return {
+    apps: new AppsRepository(pool),
+    licenses: new LicensesRepository(pool),
+    sessions: new SessionsRepository(pool),
+    instances: new InstancesRepository(pool),
+    cooldowns: new CooldownsRepository(pool)
+  }
+}

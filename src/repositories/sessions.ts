@@ -1,0 +1,85 @@
+import type { Pool } from 'pg'
+
+export interface InitializeResult {
+  /** 0 = the IP is cooling down; -1 = only the cool-down was asked about and there is none. */
+  status: number
+  app_id: number | null
+  app_name: string | null
+  app_version: string | null
+  cooldown_seconds: number | null
+}
+
+/** A license as the protocol reports it; times are Unix seconds (fractional). */
+export interface LicenseView {
+  status: number
+  levels: Record<string, unknown> | null
+  comment: string | null
+  ip_address: string | null
+  expires_at: number | null
+  paused_at: number | null
+  now: number
+  activated_now: boolean
+  license_id: number | null
+}
+
+export interface InitializeInput {
+  sessionId: string
+  instanceId: string
+  /** null: the caller has its answer already and only needs the cool-down check. */
+  apiKey: string | null
+  clientId: string
+  ip: string
+}
+
+export interface AuthorizeInput {
+  sessionId: string
+  appId: number
+  key: string
+  clientId: string
+  ip: string
+}
+
+/** Live sessions and the app session quota; every change of a slot is one atomic call. */
+export class SessionsRepository {
+  constructor (private readonly pool: Pool) {}
+
+  async initialize (i: InitializeInput): Promise<InitializeResult> {
+    const { rows } = await this.pool.query<InitializeResult>(
+      'SELECT * FROM lw_initialize($1, $2, $3, $4, $5)',
+      [i.sessionId, i.instanceId, i.apiKey, i.clientId, i.ip])
+    return rows[0]!
+  }
+
+  async authorizeLicense (i: AuthorizeInput): Promise<LicenseView> {
+    const { rows } = await this.pool.query<LicenseView>(
+      'SELECT * FROM lw_authorize_license($1, $2, $3, $4, $5)',
+      [i.sessionId, i.appId, i.key, i.clientId, i.ip])
+    return rows[0]!
+  }
+
+  /** Drops the session's authorization and its quota slot; false when it held none. */
+  async releaseAuthorization (sessionId: string): Promise<boolean> {
+    const { rows } = await this.pool.query<{ released: boolean }>(
+      'SELECT lw_release_authorization($1) AS released', [sessionId])
+    return rows[0]!.released
+  }
+
+  /** Removes the session row and frees its slot if it held one. */
+  async end (sessionId: string): Promise<void> {
+    await this.pool.query('SELECT lw_end_session($1)', [sessionId])
+  }
+
+  /** Initialized sessions of the app on every live instance. */
+  async onlineCount (appId: number): Promise<number> {
+    const { rows } = await this.pool.query<{ n: number }>(
+      'SELECT count(*)::integer AS n FROM sessions WHERE app_id = $1', [appId])
+    return rows[0]!.n
+  }
+
+  /** Authorized sessions holding a slot, as the quota sees them. */
+  async authorizedCount (appId: number): Promise<number> {
+    const { rows } = await this.pool.query<{ n: number }>(
+      'SELECT authorized_sessions AS n FROM apps WHERE id = $1', [appId])
+    return rows[0]?.n ?? 0
+  }
+}

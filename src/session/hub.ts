@@ -1,0 +1,228 @@
+import { randomUUID } from 'node:crypto'
+import type { RawData, WebSocket } from 'ws'
+import { Close, initDeadline } from '../protocol/close-codes.js'
+import { isClosing, type Outcome, type PacketContext, type PacketDefinition } from '../protocol/packet.js'
+import { createRegistry, type RegisteredPacket } from '../protocol/registry.js'
+import { Status } from '../protocol/statuses.js'
+import { Session } from './session.js'
+
+export interface HubMetrics {
+  opened: () => void
+  closed: (code: number) => void
+  packet: (type: string, status: number | string, seconds: number) => void
+}
+
+const MAX_ID = Number.MAX_SAFE_INTEGER
+const DRAIN_BATCH = 500
+
+function isId (value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_ID
+}
+
+/**
+ * The sessions of this instance: frame guards and dispatch (protocol §2), the init
+ * deadline, dead-peer detection, the instance lease, and the graceful drain.
+ */
+export class Hub {
+  readonly sessions = new Set<Session>()
+  draining = false
+  private readonly registry: Map<number, RegisteredPacket>
+  private heartbeatTimer: NodeJS.Timeout | undefined
+  private leaseTimer: NodeJS.Timeout | undefined
+  private retired = false
+
+  constructor (
+    private readonly ctx: PacketContext,
+    packets: PacketDefinition[],
+    private readonly metrics: HubMetrics,
+    /** True when the WebSocket server enforces maxPayload itself (closing 1009). */
+    private readonly payloadLimitedByWs: boolean
+  ) {
+    this.registry = createRegistry(packets)
+  }
+
+  /** Registers this instance and starts the heartbeat and lease timers. */
+  async start (): Promise<void> {
+    const { repos, instanceId, options } = this.ctx
+    await repos.instances.register(instanceId, this.leaseTtlMs())
+    await repos.instances.sweep()
+    this.heartbeatTimer = setInterval(() => this.heartbeat(), options.heartbeatMs).unref()
+    this.leaseTimer = setInterval(() => { void this.renewLease() }, this.leaseIntervalMs()).unref()
+  }
+
+  /**
+   * The lease is renewed every third of SESSION_LEASE_MS and set to last two thirds
+   * of it, and every instance sweeps at the same pace: a dead instance's sessions are
+   * gone within SESSION_LEASE_MS of its last renewal, with a third of it as margin
+   * for a slow renewal.
+   */
+  private leaseIntervalMs (): number {
+    return Math.max(100, Math.floor(this.ctx.options.sessionLeaseMs / 3))
+  }
+
+  private leaseTtlMs (): number {
+    return this.ctx.options.sessionLeaseMs - this.leaseIntervalMs()
+  }
+
+  /** Wires one upgraded socket. Listeners are attached before anything awaits. */
+  connect (socket: WebSocket, ip: string): Session {
+    const { options } = this.ctx
+    const session = new Session(randomUUID(), socket, ip, options.rateLimitPackets, options.rateLimitWindowMs)
+    this.sessions.add(session)
+    this.metrics.opened()
+    socket.on('message', (data, isBinary) => this.onFrame(session, data, isBinary))
+    socket.on('ping', () => {
+      if (!session.closing && !session.bucket.take()) this.closeInTurn(session, () => this.rateLimited(session))
+    })
+    socket.on('pong', () => { session.alive = true })
+    socket.on('error', err => this.ctx.log.debug({ err }, 'websocket error'))
+    socket.on('close', code => this.onClose(session, code))
+    session.initTimer = setTimeout(() => {
+      session.enqueue(() => {
+        if (!session.initialized && !session.closing) session.close(initDeadline(options.initTimeoutMs))
+      }, err => this.stepFailed(session, err))
+    }, options.initTimeoutMs)
+    if (this.draining) session.close(Close.GoingAway)
+    return session
+  }
+
+  private onFrame (session: Session, data: RawData, isBinary: boolean): void {
+    if (session.closing) return
+    const withinRate = session.bucket.take()
+    // A frame over the rate ends the session whatever else is wrong with it, so
+    // nothing after it is taken: the queue never holds more than the bucket allows.
+    if (!withinRate) session.closing = true
+    session.enqueue(() => this.process(session, data, isBinary, withinRate), err => this.stepFailed(session, err))
+  }
+
+  /** Guards in the order of protocol §2, then the handler. */
+  private async process (session: Session, data: RawData, isBinary: boolean, withinRate: boolean): Promise<void> {
+    if (session.socket.readyState !== 1) return
+    if (isBinary) return session.close(Close.UnsupportedData)
+    const text = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)
+    if (!this.payloadLimitedByWs && text.length > this.ctx.options.maxPayloadBytes) return session.close(Close.TooBig)
+    let message: unknown
+    try {
+      message = JSON.parse(text.toString('utf8'))
+    } catch {
+      return session.close(Close.BrokenEnvelope)
+    }
+    if (typeof message !== 'object' || message === null || Array.isArray(message)) return session.close(Close.BrokenEnvelope)
+    const { type, id } = message as { type?: unknown, id?: unknown }
+    if (!isId(type) || !isId(id)) return session.close(Close.BrokenEnvelope)
+    const packet = this.registry.get(type)
+    if (packet === undefined) return session.close(Close.UnknownType)
+    if (!withinRate) return this.rateLimited(session)
+    if (!session.initialized && type !== 0) return session.close(Close.NotInitialized)
+    if (!packet.check.Check(message)) return session.close(Close.InvalidBody)
+
+    const started = performance.now()
+    let outcome: Outcome
+    try {
+      outcome = await packet.definition.handle(this.ctx, session, message)
+    } catch (err) {
+      this.ctx.log.error({ err, packet: packet.definition.name }, 'packet handler failed')
+      outcome = { status: Status.InternalServerError }
+    }
+    const reply = isClosing(outcome) ? outcome.reply : outcome
+    if (reply !== undefined) {
+      const { status, ...fields } = reply
+      session.send({ id, ...fields, status })
+    }
+    this.metrics.packet(packet.definition.name, reply?.status ?? 'closed', (performance.now() - started) / 1000)
+    if (isClosing(outcome)) session.close(outcome.close)
+  }
+
+  private rateLimited (session: Session): void {
+    session.close(Close.RateLimitHit)
+    const ms = this.ctx.options.rateLimitCooldownMs
+    if (ms > 0) {
+      this.ctx.repos.cooldowns.start(session.ip, ms)
+        .catch(err => this.ctx.log.error({ err }, 'could not record a rate-limit cool-down'))
+    }
+  }
+
+  private closeInTurn (session: Session, close: () => void): void {
+    session.closing = true
+    session.enqueue(close, err => this.stepFailed(session, err))
+  }
+
+  private stepFailed (session: Session, err: unknown): void {
+    this.ctx.log.error({ err }, 'session step failed')
+    session.close(Close.Internal)
+  }
+
+  private onClose (session: Session, code: number): void {
+    session.closing = true
+    clearTimeout(session.initTimer)
+    this.sessions.delete(session)
+    this.metrics.closed(code)
+    // After any packet still in flight, so an authorize that lands is released too.
+    session.enqueue(async () => {
+      if (session.initialized && !this.retired) await this.ctx.repos.sessions.end(session.id)
+      session.authorization = null
+    }, err => this.ctx.log.error({ err }, 'could not release a closed session'))
+  }
+
+  private heartbeat (): void {
+    for (const session of this.sessions) {
+      if (!session.alive) {
+        session.socket.terminate()
+        continue
+      }
+      session.alive = false
+      session.socket.ping()
+    }
+  }
+
+  private async renewLease (): Promise<void> {
+    const { repos, instanceId, log } = this.ctx
+    try {
+      if (!(await repos.instances.renew(instanceId, this.leaseTtlMs())) && !this.retired) {
+        // Our lease lapsed and a peer swept our sessions: they no longer hold slots,
+        // so the sockets cannot stay as they are. Start clean under the same id.
+        log.error('instance lease lost; closing its sessions')
+        await repos.instances.register(instanceId, this.leaseTtlMs())
+        for (const session of [...this.sessions]) {
+          session.closing = true
+          session.enqueue(() => session.close(Close.Internal), err => this.stepFailed(session, err))
+        }
+      }
+      await repos.instances.sweep()
+    } catch (err) {
+      log.error({ err }, 'instance lease renewal failed')
+    }
+  }
+
+  /**
+   * Graceful drain: take no more frames, let every session finish the packet it is
+   * on, close with 1001 in batches, then give up this instance's sessions at once.
+   */
+  async drain (): Promise<void> {
+    if (this.draining) return
+    this.draining = true
+    clearInterval(this.heartbeatTimer)
+    clearInterval(this.leaseTimer)
+    const sessions = [...this.sessions]
+    for (let i = 0; i < sessions.length; i += DRAIN_BATCH) {
+      await Promise.all(sessions.slice(i, i + DRAIN_BATCH).map(session => {
+        session.closing = true
+        return session.enqueue(() => session.close(Close.GoingAway), err => this.stepFailed(session, err))
+      }))
+      await new Promise(resolve => setImmediate(resolve))
+    }
+    this.retired = true
+    try {
+      await this.ctx.repos.instances.retire(this.ctx.instanceId)
+    } catch (err) {
+      this.ctx.log.error({ err }, 'could not release this instance\'s sessions; they expire with its lease')
+    }
+  }
+
+  /** Stops timers without touching the database (the pool may already be gone). */
+  stop (): void {
+    clearInterval(this.heartbeatTimer)
+    clearInterval(this.leaseTimer)
+    for (const session of this.sessions) clearTimeout(session.initTimer)
+  }
+}
