@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import database from '../plugins/database.js'
+import events from '../plugins/events.js'
 import health from '../plugins/health.js'
 import metrics from '../plugins/metrics.js'
 import sessions from '../plugins/sessions.js'
@@ -22,6 +23,7 @@ async function licensewire (app: FastifyInstance, opts: LicensewireOptions): Pro
   const options = resolveOptions(opts)
   await app.register(database, options)
   await app.register(metrics)
+  await app.register(events, options)
   await app.register(sessions, options)
   await app.register(async function licensewireRoutes (scope) {
     await scope.register(health)

@@ -16,6 +16,11 @@ export const OptionsSchema = Type.Object({
   poolMax: Type.Integer({ minimum: 1, maximum: 1000, default: 20 }),
   statementTimeoutMs: PositiveMs(5000),
   connectionTimeoutMs: PositiveMs(5000),
+  /**
+   * How live admin events reach the other instances: Postgres LISTEN/NOTIFY, or
+   * 'local' (in memory) for one process on the embedded database.
+   */
+  events: Type.Union([Type.Literal('postgres'), Type.Literal('local')], { default: 'postgres' }),
   /** Apply migrations at registration (several replicas may do so at once). */
   migrate: Type.Boolean({ default: true }),
 

@@ -35,7 +35,7 @@ export async function buildService (config: ServiceConfig): Promise<Service> {
       ...config.plugin,
       connectionString,
       // PGlite runs one query at a time; one connection avoids interleaving.
-      ...(embedded !== undefined ? { poolMax: 1 } : {}),
+      ...(embedded !== undefined ? { poolMax: 1, events: 'local' as const } : {}),
       seedDemo: embedded !== undefined
     })
     await app.ready()

@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// `npm test`: the whole suite on the embedded database; with DATABASE_URL (or
+// TEST_DATABASE_URL) set, the same suite on that Postgres plus test/postgres/,
+// the tests that need a real server (several instances on one database).
+import { readdirSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+
+const list = dir => readdirSync(dir).filter(f => f.endsWith('.test.ts')).sort().map(f => `${dir}/${f}`)
+const real = Boolean(process.env.TEST_DATABASE_URL || process.env.DATABASE_URL)
+const files = [...list('test'), ...(real ? list('test/postgres') : [])]
+const extra = process.argv.slice(2)
+console.log(`running ${files.length} test files on ${real ? 'Postgres (DATABASE_URL)' : 'embedded Postgres (PGlite)'}`)
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...extra, ...files], { stdio: 'inherit' })
+process.exit(result.status ?? 1)

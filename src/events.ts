@@ -1,0 +1,31 @@
+/**
+ * Changes made through the management API that live sessions must react to, on
+ * every instance (protocol.md §7, type 17 event table). They travel as JSON.
+ */
+export type LiveEvent =
+  | { type: 'app_paused', appId: number }
+  | { type: 'app_deleted', appId: number }
+  | { type: 'app_version_changed', appId: number, version: string }
+  | { type: 'session_disconnected', appId: number, sessionId: string }
+  | { type: 'client_blacklisted', appId: number, clientId: string }
+  | { type: 'license_changed', appId: number, licenseId: number, event: LicenseEventCode }
+
+/** Panel event codes of license changes (protocol.md §7). */
+export const LicenseEvent = {
+  ClientIdReset: 200,
+  Blacklisted: 201,
+  Unblacklisted: 202,
+  Reinitialized: 203,
+  Deleted: 204,
+  Paused: 205,
+  Unpaused: 206
+} as const
+export type LicenseEventCode = typeof LicenseEvent[keyof typeof LicenseEvent]
+
+export interface EventBus {
+  /** Delivers the event to every instance, this one included. */
+  publish: (event: LiveEvent) => Promise<void>
+  /** `onEvent` for each event; `onResync` after a gap in delivery (listener reconnected). */
+  subscribe: (onEvent: (event: LiveEvent) => void, onResync: () => void) => void
+  close: () => Promise<void>
+}

@@ -1,0 +1,89 @@
+import WebSocket from 'ws'
+
+export interface Closed {
+  code: number
+  reason: string
+}
+
+/** A real `ws` client that queues what the server sends, for step-by-step assertions. */
+export class TestClient {
+  readonly messages: Record<string, unknown>[] = []
+  readonly raw: string[] = []
+  readonly closed: Promise<Closed>
+  private waiters: ((m: Record<string, unknown>) => void)[] = []
+  private nextId = 1
+
+  private constructor (readonly ws: WebSocket) {
+    ws.on('message', data => {
+      const text = data.toString()
+      this.raw.push(text)
+      const message = JSON.parse(text) as Record<string, unknown>
+      const waiter = this.waiters.shift()
+      if (waiter !== undefined) waiter(message)
+      else this.messages.push(message)
+    })
+    this.closed = new Promise(resolve => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })))
+    ws.on('error', () => {})
+  }
+
+  static async connect (url: string, headers: Record<string, string> = {}): Promise<TestClient> {
+    const ws = new WebSocket(url, { headers, perMessageDeflate: false })
+    const client = new TestClient(ws)
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve())
+      ws.once('error', reject)
+      ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: HTTP ${res.statusCode}`)))
+    })
+    return client
+  }
+
+  sendRaw (data: string | Buffer, binary = false): void {
+    this.ws.send(data, { binary })
+  }
+
+  /** Sends a packet; `id` is a counter unless given. Returns the id. */
+  send (type: number, fields: Record<string, unknown> = {}, id = this.nextId++): number {
+    this.ws.send(JSON.stringify({ type, id, ...fields }))
+    return id
+  }
+
+  next (timeoutMs = 5000): Promise<Record<string, unknown>> {
+    const queued = this.messages.shift()
+    if (queued !== undefined) return Promise.resolve(queued)
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no message within timeout')), timeoutMs)
+      this.waiters.push(m => { clearTimeout(timer); resolve(m) })
+    })
+  }
+
+  async request (type: number, fields: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+    this.send(type, fields)
+    return this.next()
+  }
+
+  async initialize (apiKey: string, clientId = 'device-0001'): Promise<Record<string, unknown>> {
+    return this.request(0, { websocket_api_key: apiKey, client_id: clientId })
+  }
+
+  async authorize (license: string): Promise<Record<string, unknown>> {
+    return this.request(2, { license })
+  }
+
+  close (): void {
+    this.ws.close()
+  }
+
+  async closeAndWait (): Promise<Closed> {
+    this.ws.close()
+    return this.closed
+  }
+}
+
+export async function waitFor (check: () => Promise<boolean> | boolean, timeoutMs = 5000, stepMs = 25): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await check()) return
+    await new Promise(resolve => setTimeout(resolve, stepMs))
+  }
+  throw new Error('condition not met in time')
+}

@@ -1,0 +1,38 @@
+import pg from 'pg'
+import { startEmbeddedPostgres } from '../../src/db/embedded.js'
+import { migrate } from '../../src/db/migrate.js'
+
+export interface TestDatabase {
+  connectionString: string
+  /** A real Postgres server (DATABASE_URL / TEST_DATABASE_URL) rather than PGlite. */
+  real: boolean
+  /** For assertions and fixtures; SQL in tests stays in these helpers. */
+  pool: pg.Pool
+  stop: () => Promise<void>
+}
+
+export function realDatabaseUrl (): string | undefined {
+  const url = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL
+  return url === undefined || url === '' ? undefined : url
+}
+
+/** A real Postgres when one is configured, else a throw-away embedded one. */
+export async function testDatabase (): Promise<TestDatabase> {
+  const url = realDatabaseUrl()
+  if (url !== undefined) {
+    const pool = new pg.Pool({ connectionString: url, max: 4 })
+    await migrate(pool)
+    return { connectionString: url, real: true, pool, stop: () => pool.end() }
+  }
+  const embedded = await startEmbeddedPostgres('memory')
+  // One connection: PGlite runs one query at a time and its socket multiplexer
+  // must not interleave two clients' extended-protocol messages.
+  const pool = new pg.Pool({ connectionString: embedded.connectionString, max: 1 })
+  await migrate(pool)
+  return {
+    connectionString: embedded.connectionString,
+    real: false,
+    pool,
+    stop: async () => { await pool.end(); await embedded.stop() }
+  }
+}

@@ -1,0 +1,34 @@
+import Fastify, { type FastifyInstance } from 'fastify'
+import licensewire, { type LicensewireOptions } from '../../src/index.js'
+import type { TestDatabase } from './database.js'
+
+export interface TestServer {
+  app: FastifyInstance
+  url: string
+  wsUrl: string
+  close: () => Promise<void>
+}
+
+/**
+ * A listening licensewire server on a free port. On the embedded database it shares
+ * the test's own pool (PGlite serves one connection at a time); on a real Postgres
+ * it opens its own, as a replica would.
+ */
+export async function startServer (db: TestDatabase, options: LicensewireOptions = {}): Promise<TestServer> {
+  const app = Fastify({ logger: { level: process.env.TEST_LOG_LEVEL ?? 'silent' } })
+  await app.register(licensewire, {
+    ...(db.real ? { connectionString: db.connectionString, poolMax: 10 } : { pool: db.pool, events: 'local' as const }),
+    rateLimitCooldownMs: 0,
+    ...options
+  })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const address = app.server.address()
+  if (address === null || typeof address === 'string') throw new Error('no address')
+  const prefix = options.prefix ?? ''
+  return {
+    app,
+    url: `http://127.0.0.1:${address.port}${prefix}`,
+    wsUrl: `ws://127.0.0.1:${address.port}${prefix}${options.wsPath ?? '/ws'}`,
+    close: () => app.close()
+  }
+}
