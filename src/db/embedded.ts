@@ -1,5 +1,4 @@
 import { Worker } from 'node:worker_threads'
-import { fileURLToPath } from 'node:url'
 import { existsSync, mkdirSync } from 'node:fs'
 
 export interface EmbeddedPostgres {
@@ -14,11 +13,7 @@ export interface EmbeddedPostgres {
  */
 export async function startEmbeddedPostgres (dataDir: string): Promise<EmbeddedPostgres> {
   if (dataDir !== 'memory' && !existsSync(dataDir)) mkdirSync(dataDir, { recursive: true })
-  const worker = new Worker(workerUrl(), {
-    workerData: { dataDir },
-    // The .ts worker needs tsx's loader when we run from source (tests, dev).
-    execArgv: import.meta.url.endsWith('.ts') ? ['--import', 'tsx'] : []
-  })
+  const worker = new Worker(new URL('./embedded-worker.js', import.meta.url), { workerData: { dataDir } })
   const port = await new Promise<number>((resolve, reject) => {
     worker.once('message', (m: { port: number }) => resolve(m.port))
     worker.once('error', reject)
@@ -37,9 +32,4 @@ export async function startEmbeddedPostgres (dataDir: string): Promise<EmbeddedP
       return stopping
     }
   }
-}
-
-function workerUrl (): URL {
-  const ts = new URL('./embedded-worker.ts', import.meta.url)
-  return import.meta.url.endsWith('.ts') && existsSync(fileURLToPath(ts)) ? ts : new URL('./embedded-worker.js', import.meta.url)
 }

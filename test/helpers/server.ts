@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import licensewire, { type LicensewireOptions } from '../../src/index.js'
 import type { TestDatabase } from './database.js'
 
@@ -14,8 +14,10 @@ export interface TestServer {
  * the test's own pool (PGlite serves one connection at a time); on a real Postgres
  * it opens its own, as a replica would.
  */
-export async function startServer (db: TestDatabase, options: LicensewireOptions = {}): Promise<TestServer> {
-  const app = Fastify({ logger: { level: process.env.TEST_LOG_LEVEL ?? 'silent' } })
+export async function startServer (
+  db: TestDatabase, options: LicensewireOptions = {}, serverOptions: FastifyServerOptions = {}
+): Promise<TestServer> {
+  const app = Fastify({ logger: { level: process.env.TEST_LOG_LEVEL ?? 'silent' }, ...serverOptions })
   await app.register(licensewire, {
     ...(db.real ? { connectionString: db.connectionString, poolMax: 10 } : { pool: db.pool, events: 'local' as const }),
     rateLimitCooldownMs: 0,

@@ -1,10 +1,11 @@
 // Runs PGlite and its socket server off the main thread, so the WASM Postgres
-// never blocks the event loop that serves WebSockets.
+// never blocks the event loop that serves WebSockets. Plain JavaScript: a worker
+// does not inherit the TypeScript loader tests and `npm run dev` run under.
 import { parentPort, workerData } from 'node:worker_threads'
 import { PGlite } from '@electric-sql/pglite'
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket'
 
-const { dataDir } = workerData as { dataDir: string }
+const { dataDir } = workerData
 
 const db = await PGlite.create(dataDir === 'memory' ? undefined : dataDir)
 // Two connections: the service pool (one client, PGlite runs one query at a time)
@@ -14,7 +15,7 @@ await server.start()
 const [, port] = server.getServerConn().split(':')
 parentPort?.postMessage({ port: Number(port) })
 
-parentPort?.on('message', async (message: unknown) => {
+parentPort?.on('message', async message => {
   if (message !== 'stop') return
   await server.stop()
   await db.close()
