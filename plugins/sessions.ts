@@ -17,11 +17,11 @@ export default fp<ResolvedOptions>(async function licensewireSessions (app, opti
     { repos: app.licensewireDb.repos, options, instanceId, log: app.log.child({ instance: instanceId.slice(0, 8) }) },
     packets,
     app.licensewireMetrics,
-    // When we register @fastify/websocket ourselves it enforces maxPayload (1009).
-    !app.hasDecorator('websocketServer')
+    // ws closes oversized frames with 1009 itself when its own limit is no larger.
+    (app.websocketServer.options.maxPayload ?? Infinity) <= options.maxPayloadBytes
   )
   await hub.start()
   app.decorate('licensewireHub', hub)
   app.addHook('preClose', async () => { await hub.drain() })
   app.addHook('onClose', async () => { hub.stop() })
-}, { name: 'licensewire-sessions', fastify: '5.x', dependencies: ['licensewire-database', 'licensewire-metrics'] })
+}, { name: 'licensewire-sessions', fastify: '5.x', dependencies: ['licensewire-database', 'licensewire-metrics', '@fastify/websocket'] })

@@ -1,20 +1,10 @@
-import websocket from '@fastify/websocket'
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance } from 'fastify'
 import type { ResolvedOptions } from '../src/options.js'
 
-/**
- * The WebSocket route. WebSocket and rate-limit support are registered here only
- * when the host has not registered them already.
- */
+/** The WebSocket route, with the per-IP upgrade limit (HTTP 429 + Retry-After). */
 export default async function licensewireWebsocket (app: FastifyInstance, options: ResolvedOptions): Promise<void> {
-  if (!app.hasDecorator('websocketServer')) {
-    await app.register(websocket, {
-      options: { maxPayload: options.maxPayloadBytes, perMessageDeflate: false },
-      // The sessions plugin drains and closes our sockets with 1001 itself.
-      preClose: done => done()
-    })
-  }
+  // A host that registered @fastify/rate-limit already has it apply our route config.
   if (!app.hasDecorator('rateLimit')) await app.register(rateLimit, { global: false })
 
   const hub = app.licensewireHub

@@ -2,10 +2,10 @@
 // `npm test`: the whole suite on the embedded database; with DATABASE_URL (or
 // TEST_DATABASE_URL) set, the same suite on that Postgres plus test/postgres/,
 // the tests that need a real server (several instances on one database).
-import { readdirSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 
-const list = dir => readdirSync(dir).filter(f => f.endsWith('.test.ts')).sort().map(f => `${dir}/${f}`)
+const list = dir => (existsSync(dir) ? readdirSync(dir) : []).filter(f => f.endsWith('.test.ts')).sort().map(f => `${dir}/${f}`)
 const real = Boolean(process.env.TEST_DATABASE_URL || process.env.DATABASE_URL)
 const files = [...list('test'), ...(real ? list('test/postgres') : [])]
 const extra = process.argv.slice(2)

@@ -41,6 +41,10 @@ export class Hub {
     this.registry = createRegistry(packets)
   }
 
+  get instanceId (): string {
+    return this.ctx.instanceId
+  }
+
   /** Registers this instance and starts the heartbeat and lease timers. */
   async start (): Promise<void> {
     const { repos, instanceId, options } = this.ctx

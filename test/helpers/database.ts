@@ -36,3 +36,16 @@ export async function testDatabase (): Promise<TestDatabase> {
     stop: async () => { await pool.end(); await embedded.stop() }
   }
 }
+
+/** The same pool, with queries whose text contains `match` held back for `ms` first. */
+export function slowPool (pool: pg.Pool, match: string, ms: number): pg.Pool {
+  return new Proxy(pool, {
+    get (target, prop, receiver) {
+      if (prop !== 'query') return Reflect.get(target, prop, receiver)
+      return async (...args: unknown[]) => {
+        if (typeof args[0] === 'string' && args[0].includes(match)) await new Promise(resolve => setTimeout(resolve, ms))
+        return (target.query as (...a: unknown[]) => Promise<unknown>).apply(target, args)
+      }
+    }
+  })
+}

@@ -1,0 +1,84 @@
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import Fastify from 'fastify'
+import websocket from '@fastify/websocket'
+import licensewire from '../src/index.js'
+import { testDatabase, type TestDatabase } from './helpers/database.js'
+import { TestClient } from './helpers/client.js'
+import { createApp, createLicense } from './helpers/fixtures.js'
+
+let db: TestDatabase
+
+before(async () => { db = await testDatabase() })
+after(async () => { await db.stop() })
+
+describe('mounting in an existing Fastify app', () => {
+  test('a host with its own routes, its own @fastify/websocket and its own pool', async () => {
+    const host = Fastify()
+    await host.register(websocket)
+    host.get('/api/hello', async () => ({ hello: 'world' }))
+    host.get('/api/echo', { websocket: true }, socket => {
+      socket.on('message', data => socket.send(`echo:${data.toString()}`))
+    })
+    await host.register(licensewire, { pool: db.pool, prefix: '/license', events: 'local' })
+    await host.listen({ port: 0, host: '127.0.0.1' })
+    const port = (host.server.address() as { port: number }).port
+    try {
+      assert.deepEqual(await (await fetch(`http://127.0.0.1:${port}/api/hello`)).json(), { hello: 'world' })
+      assert.equal((await fetch(`http://127.0.0.1:${port}/license/readyz`)).status, 200)
+
+      const echo = await new Promise<string>((resolve, reject) => {
+        void TestClient.connect(`ws://127.0.0.1:${port}/api/echo`).then(c => {
+          c.ws.removeAllListeners('message')
+          c.ws.once('message', data => { resolve(data.toString()); c.close() })
+          c.sendRaw('ping')
+        }, reject)
+      })
+      assert.equal(echo, 'echo:ping')
+
+      const app = await createApp(db.pool)
+      const key = await createLicense(db.pool, app.id)
+      const c = await TestClient.connect(`ws://127.0.0.1:${port}/license/ws`)
+      assert.equal((await c.initialize(app.key)).status, 1)
+      assert.equal((await c.authorize(key)).status, 1)
+      // The host's ws has no 16 KiB limit; licensewire still enforces its own.
+      c.sendRaw(JSON.stringify({ type: 10, id: 9, pad: 'x'.repeat(20000) }))
+      assert.equal((await c.closed).code, 1009)
+    } finally {
+      await host.close()
+    }
+    // The host's pool is the host's: still open after licensewire closed.
+    assert.equal((await db.pool.query('SELECT 1 AS one')).rows[0].one, 1)
+  })
+
+  test('decorators are available to the host', async () => {
+    const host = Fastify()
+    await host.register(licensewire, { pool: db.pool, events: 'local' })
+    await host.ready()
+    assert.equal(typeof host.licensewireDb.repos.sessions.onlineCount, 'function')
+    assert.match(host.licensewireHub.instanceId, /^[0-9a-f-]{36}$/)
+    await host.close()
+  })
+})
+
+describe('options are validated once, at registration', () => {
+  const cases: [string, Record<string, unknown>, RegExp][] = [
+    ['no database', {}, /pass exactly one of the options "pool" and "connectionString"/],
+    ['both databases', { connectionString: 'postgres://x', pool: {} }, /invalid option "pool": expected a pg.Pool|pass exactly one/],
+    ['a negative timeout', { connectionString: 'postgres://x', initTimeoutMs: -5 }, /invalid option "initTimeoutMs"/],
+    ['a ws path without slash', { connectionString: 'postgres://x', wsPath: 'ws' }, /invalid option "wsPath"/],
+    ['a short admin token', { connectionString: 'postgres://x', adminTokens: ['short'] }, /invalid option "adminTokens.0"/],
+    ['an unknown option', { connectionString: 'postgres://x', rateLimit: 5 }, /unknown option "rateLimit"/],
+    ['a bad timeLeft', { connectionString: 'postgres://x', timeLeft: 'minutes' }, /invalid option "timeLeft"/]
+  ]
+  for (const [name, options, message] of cases) {
+    test(`registration fails with a clear message: ${name}`, async () => {
+      const host = Fastify()
+      await assert.rejects(async () => {
+        await host.register(licensewire, options)
+        await host.ready()
+      }, message)
+      await host.close().catch(() => {})
+    })
+  }
+})
