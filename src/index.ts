@@ -1,5 +1,7 @@
 import fp from 'fastify-plugin'
+import websocketSupport from '@fastify/websocket'
 import type { FastifyInstance } from 'fastify'
+import admin from '../plugins/admin.js'
 import database from '../plugins/database.js'
 import events from '../plugins/events.js'
 import health from '../plugins/health.js'
@@ -21,13 +23,27 @@ export { Close } from './protocol/close-codes.js'
  */
 async function licensewire (app: FastifyInstance, opts: LicensewireOptions): Promise<void> {
   const options = resolveOptions(opts)
+  // On the host, not in our route scope: @fastify/websocket listens to every upgrade
+  // of the server, so its hooks must see every route (a stray upgrade to an unknown
+  // path must be answered and closed, or it keeps the server from closing).
+  if (!app.hasDecorator('websocketServer')) {
+    await app.register(websocketSupport, {
+      options: { maxPayload: options.maxPayloadBytes, perMessageDeflate: false },
+      // The sessions plugin drains and closes our sockets with 1001 itself.
+      preClose: done => done()
+    })
+  }
   await app.register(database, options)
   await app.register(metrics)
   await app.register(events, options)
   await app.register(sessions, options)
   await app.register(async function licensewireRoutes (scope) {
     await scope.register(health)
-    await scope.register(websocket, options)
+    // Fastify reads `prefix` from register options: ours is applied once, above.
+    await scope.register(websocket, { ...options, prefix: '' })
+    // Without a token the management API does not exist at all, rather than being open.
+    // Only the tokens go along: a `prefix` key in register options would prefix again.
+    if (options.adminTokens.length > 0) await scope.register(admin, { adminTokens: options.adminTokens })
   }, { prefix: options.prefix })
 }
 

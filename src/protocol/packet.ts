@@ -11,6 +11,12 @@ export interface PacketContext {
   options: ResolvedOptions
   instanceId: string
   log: FastifyBaseLogger
+  /**
+   * Waits for this instance's closed sessions to finish giving back their slots;
+   * false when none were pending. Lets a client that closes and at once reconnects
+   * find its old slot free instead of a 602.
+   */
+  settleReleases: () => Promise<boolean>
 }
 
 /** A response without `id`: the dispatcher adds it. `status` is written last. */

@@ -1,5 +1,7 @@
 import type { Pool } from 'pg'
+import { AdminSessionsRepository } from './admin-sessions.js'
 import { AppsRepository } from './apps.js'
+import { BlacklistRepository } from './blacklist.js'
 import { CooldownsRepository } from './cooldowns.js'
 import { InstancesRepository } from './instances.js'
 import { LicensesRepository } from './licenses.js'
@@ -11,6 +13,8 @@ export interface Repositories {
   sessions: SessionsRepository
   instances: InstancesRepository
   cooldowns: CooldownsRepository
+  blacklist: BlacklistRepository
+  adminSessions: AdminSessionsRepository
 }
 
 export function createRepositories (pool: Pool): Repositories {
@@ -19,6 +23,8 @@ export function createRepositories (pool: Pool): Repositories {
     licenses: new LicensesRepository(pool),
     sessions: new SessionsRepository(pool),
     instances: new InstancesRepository(pool),
-    cooldowns: new CooldownsRepository(pool)
+    cooldowns: new CooldownsRepository(pool),
+    blacklist: new BlacklistRepository(pool),
+    adminSessions: new AdminSessionsRepository(pool)
   }
 }

@@ -30,15 +30,25 @@ export class Hub {
   private heartbeatTimer: NodeJS.Timeout | undefined
   private leaseTimer: NodeJS.Timeout | undefined
   private retired = false
+  /** Releases of closed sessions not yet done in the database. */
+  private readonly releasing = new Set<Promise<void>>()
+  private readonly ctx: PacketContext
 
   constructor (
-    private readonly ctx: PacketContext,
+    deps: Omit<PacketContext, 'settleReleases'>,
     packets: PacketDefinition[],
     private readonly metrics: HubMetrics,
     /** True when the WebSocket server enforces maxPayload itself (closing 1009). */
     private readonly payloadLimitedByWs: boolean
   ) {
     this.registry = createRegistry(packets)
+    this.ctx = { ...deps, settleReleases: () => this.settleReleases() }
+  }
+
+  private async settleReleases (): Promise<boolean> {
+    if (this.releasing.size === 0) return false
+    await Promise.all(this.releasing)
+    return true
   }
 
   get instanceId (): string {
@@ -162,10 +172,12 @@ export class Hub {
     this.sessions.delete(session)
     this.metrics.closed(code)
     // After any packet still in flight, so an authorize that lands is released too.
-    session.enqueue(async () => {
+    const release = session.enqueue(async () => {
       if (session.initialized && !this.retired) await this.ctx.repos.sessions.end(session.id)
       session.authorization = null
     }, err => this.ctx.log.error({ err }, 'could not release a closed session'))
+    this.releasing.add(release)
+    void release.finally(() => this.releasing.delete(release))
   }
 
   private heartbeat (): void {

@@ -87,3 +87,20 @@ export async function waitFor (check: () => Promise<boolean> | boolean, timeoutM
   }
   throw new Error('condition not met in time')
 }
+
+/** `n` sockets, initialized in parallel with distinct client_ids, spread over `urls` in turn. */
+export async function initializedClients (urls: string[], apiKey: string, n: number, prefix = 'device'): Promise<TestClient[]> {
+  return Promise.all(Array.from({ length: n }, async (_, i) => {
+    const c = await TestClient.connect(urls[i % urls.length]!)
+    const r = await c.initialize(apiKey, `${prefix}-${String(i).padStart(4, '0')}`)
+    if (r.status !== 1) throw new Error(`initialize of client ${i} answered ${JSON.stringify(r)}`)
+    return c
+  }))
+}
+
+/** Counts of each status. */
+export function tally (replies: Record<string, unknown>[]): Record<number, number> {
+  const counts: Record<number, number> = {}
+  for (const r of replies) counts[r.status as number] = (counts[r.status as number] ?? 0) + 1
+  return counts
+}

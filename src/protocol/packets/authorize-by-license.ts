@@ -14,13 +14,11 @@ export default definePacket({
     if (session.authorization !== null) return { license: key, status: Status.AlreadyAuthorized }
     if (key.length < 6) return { license: key, status: Status.LicenseTooShort }
     if (key.length > 64) return { license: key, status: Status.LicenseTooLong }
-    const result = await ctx.repos.sessions.authorizeLicense({
-      sessionId: session.id,
-      appId: session.appId!,
-      key,
-      clientId: session.clientId!,
-      ip: session.ip
-    })
+    const input = { sessionId: session.id, appId: session.appId!, key, clientId: session.clientId!, ip: session.ip }
+    let result = await ctx.repos.sessions.authorizeLicense(input)
+    if (result.status === Status.AppSessionsQuotaExceeded && await ctx.settleReleases()) {
+      result = await ctx.repos.sessions.authorizeLicense(input)
+    }
     if (result.status === Status.Ok) session.authorization = { licenseId: result.license_id!, key }
     return licenseReply(key, result.status, result, result.activated_now, ctx.options.timeLeft)
   }

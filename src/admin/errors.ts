@@ -1,0 +1,13 @@
+/**
+ * An error Fastify's default handler turns into `{statusCode, error, message}`.
+ * Messages never carry a license key: 4xx errors are logged.
+ */
+export class HttpError extends Error {
+  constructor (readonly statusCode: number, message: string) {
+    super(message)
+  }
+}
+
+export const badRequest = (message: string): HttpError => new HttpError(400, message)
+export const notFound = (message: string): HttpError => new HttpError(404, message)
+export const conflict = (message: string): HttpError => new HttpError(409, message)

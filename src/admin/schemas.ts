@@ -1,0 +1,200 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
+
+/**
+ * TypeBox schemas of the management API (admin-api.md): they validate requests,
+ * serialize responses and feed the OpenAPI document, so all three agree. Request
+ * bodies are validated without type coercion (plugins/admin.ts).
+ */
+
+/** Postgres text cannot hold NUL; without this a request would fail as a 500. */
+const NO_NUL = '^[^\\u0000]*$'
+const Text = (options: { minLength?: number, maxLength?: number, description?: string } = {}) =>
+  Type.String({ pattern: NO_NUL, ...options })
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([Type.Null(), schema])
+const DateTime = Type.String({ format: 'date-time' })
+const Id = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })
+
+const ERROR_DESCRIPTIONS = {
+  400: 'Invalid request; the message names the field',
+  401: 'Missing or invalid admin token',
+  404: 'No such app, license, client id or session',
+  409: 'Conflict: the key or client id exists already'
+} as const
+
+/** Fastify's error shape. */
+const errorResponse = (description: string) => Type.Object({
+  statusCode: Type.Integer(),
+  code: Type.Optional(Type.String()),
+  error: Type.String(),
+  message: Type.String()
+}, { description })
+const ERROR_RESPONSES = {
+  400: errorResponse(ERROR_DESCRIPTIONS[400]),
+  401: errorResponse(ERROR_DESCRIPTIONS[401]),
+  404: errorResponse(ERROR_DESCRIPTIONS[404]),
+  409: errorResponse(ERROR_DESCRIPTIONS[409])
+}
+
+/** The error responses of a route, for the OpenAPI document; every route can answer 401. */
+export const errors = (...codes: (400 | 404 | 409)[]) => {
+  const out: Record<number, ReturnType<typeof errorResponse>> = {}
+  for (const code of [...codes, 401 as const]) out[code] = ERROR_RESPONSES[code]
+  return out
+}
+
+/** 204: no body. Typed void so handlers call `send()` without a payload. */
+export const Empty = Type.Unsafe<void>({ type: 'null', description: 'No content' })
+
+// Apps
+
+export const AppParams = Type.Object({ appId: Id })
+
+const AppName = Text({ minLength: 1, maxLength: 200 })
+const AppVersion = Text({ minLength: 1, maxLength: 64 })
+/** The apps.session_limit column is an integer. */
+const SessionLimit = Type.Integer({ minimum: 0, maximum: 2147483647 })
+
+export const App = Type.Object({
+  id: Type.Integer(),
+  name: Type.String(),
+  version: Type.String(),
+  websocket_api_key: Type.String({ description: '21 characters [A-Z0-9]' }),
+  session_limit: Type.Integer(),
+  paused: Type.Boolean(),
+  created_at: DateTime,
+  updated_at: DateTime
+})
+export type AppJson = Static<typeof App>
+
+export const AppDetail = Type.Composite([App, Type.Object({
+  authorized_sessions: Type.Integer({ description: 'sessions holding a quota slot' }),
+  online_sessions: Type.Integer({ description: 'initialized sessions on every instance' })
+})])
+export type AppDetailJson = Static<typeof AppDetail>
+
+export const AppList = Type.Object({ items: Type.Array(App) })
+
+export const CreateAppBody = Type.Object({
+  name: AppName,
+  version: Type.Optional(AppVersion),
+  session_limit: Type.Optional(SessionLimit),
+  paused: Type.Optional(Type.Boolean())
+})
+export type CreateAppBody = Static<typeof CreateAppBody>
+
+export const PatchAppBody = Type.Object({
+  name: Type.Optional(AppName),
+  version: Type.Optional(AppVersion),
+  session_limit: Type.Optional(SessionLimit),
+  paused: Type.Optional(Type.Boolean())
+})
+export type PatchAppBody = Static<typeof PatchAppBody>
+
+// Licenses
+
+export const LICENSE_STATES = ['available', 'active', 'expired', 'paused', 'blacklisted'] as const
+/** An enum rather than a union of literals: AJV then names the allowed values in one message. */
+const LicenseState = Type.Unsafe<typeof LICENSE_STATES[number]>({ type: 'string', enum: [...LICENSE_STATES] })
+
+export const LicenseParams = Type.Object({
+  appId: Id,
+  key: Text({ minLength: 1, maxLength: 256, description: 'the license key, URL-encoded' })
+})
+
+/** `"30d"`, `"1h30m"`, `"1y"` or whole seconds; the string is parsed by the service (duration.ts). */
+export const Duration = Type.Union([
+  Type.Integer({ minimum: 1 }),
+  Type.String({ minLength: 1, maxLength: 64 })
+], { description: 'seconds, or units s, m, h, d, w, y (365 d), combinable: "30d", "1h30m"' })
+
+const Levels = Type.Record(Type.String(), Type.Unknown(), { description: 'free-form JSON object' })
+const Comment = Nullable(Text({ maxLength: 2000 }))
+
+export const License = Type.Object({
+  key: Type.String(),
+  levels: Levels,
+  comment: Nullable(Type.String()),
+  duration_seconds: Type.Integer(),
+  state: LicenseState,
+  activated_at: Nullable(DateTime),
+  expires_at: Nullable(DateTime),
+  paused_at: Nullable(DateTime),
+  blacklisted_at: Nullable(DateTime),
+  blacklist_comment: Nullable(Type.String()),
+  client_id: Nullable(Type.String()),
+  ip_address: Nullable(Type.String()),
+  created_at: DateTime,
+  updated_at: DateTime
+})
+export type LicenseJson = Static<typeof License>
+
+export const LicenseItems = Type.Object({ items: Type.Array(License) })
+
+export const CreateLicensesBody = Type.Object({
+  count: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  keys: Type.Optional(Type.Array(Text({ minLength: 6, maxLength: 64 }), { minItems: 1, maxItems: 1000 })),
+  duration: Duration,
+  levels: Type.Optional(Levels),
+  comment: Type.Optional(Comment)
+})
+export type CreateLicensesBody = Static<typeof CreateLicensesBody>
+
+export const ListLicensesQuery = Type.Object({
+  state: Type.Optional(LicenseState),
+  limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
+  cursor: Type.Optional(Type.String({ maxLength: 64, description: 'next_cursor of the previous page' }))
+})
+export type ListLicensesQuery = Static<typeof ListLicensesQuery>
+
+export const LicensePage = Type.Object({
+  items: Type.Array(License),
+  next_cursor: Nullable(Type.String({ description: 'null on the last page' }))
+})
+export type LicensePageJson = Static<typeof LicensePage>
+
+export const PatchLicenseBody = Type.Object({
+  levels: Type.Optional(Levels),
+  comment: Type.Optional(Comment)
+})
+export type PatchLicenseBody = Static<typeof PatchLicenseBody>
+
+export const BlacklistLicenseBody = Type.Object({ comment: Type.Optional(Comment) })
+export const ExtendLicenseBody = Type.Object({ duration: Duration })
+
+// Client-id blacklist
+
+/** Protocol lengths of a client_id (statuses 500/501). */
+const ClientId = Text({ minLength: 4, maxLength: 64 })
+
+export const BlacklistParams = Type.Object({ appId: Id, clientId: Text({ minLength: 1, maxLength: 256 }) })
+
+export const BlacklistEntry = Type.Object({
+  client_id: Type.String(),
+  comment: Nullable(Type.String()),
+  created_at: DateTime
+})
+export type BlacklistEntryJson = Static<typeof BlacklistEntry>
+
+export const BlacklistList = Type.Object({ items: Type.Array(BlacklistEntry) })
+
+export const AddBlacklistBody = Type.Object({
+  client_id: ClientId,
+  comment: Type.Optional(Comment)
+})
+
+// Sessions
+
+export const SessionParams = Type.Object({ appId: Id, sessionId: Type.String({ format: 'uuid' }) })
+
+export const SessionItem = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  instance_id: Type.String({ format: 'uuid' }),
+  client_id: Type.String(),
+  ip_address: Nullable(Type.String()),
+  license: Nullable(Type.String({ description: 'key of the license the session is authorized with' })),
+  initialized_at: DateTime,
+  authorized_at: Nullable(DateTime)
+})
+export type SessionItemJson = Static<typeof SessionItem>
+
+export const SessionList = Type.Object({ items: Type.Array(SessionItem) })

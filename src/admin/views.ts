@@ -1,0 +1,62 @@
+import type { AppDetailRow, AppRow } from '../repositories/apps.js'
+import type { BlacklistEntryRow } from '../repositories/blacklist.js'
+import type { LicenseRow } from '../repositories/licenses.js'
+import type { SessionListRow } from '../repositories/admin-sessions.js'
+import type { AppDetailJson, AppJson, BlacklistEntryJson, LicenseJson, SessionItemJson } from './schemas.js'
+
+// Rows → API JSON. Number() because a host's own pg copy may hand int8 back as strings.
+
+const iso = (date: Date): string => date.toISOString()
+const isoOrNull = (date: Date | null): string | null => date === null ? null : date.toISOString()
+
+export function appJson (row: AppRow): AppJson {
+  return {
+    id: Number(row.id),
+    name: row.name,
+    version: row.version,
+    websocket_api_key: row.websocket_api_key,
+    session_limit: row.session_limit,
+    paused: row.paused,
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at)
+  }
+}
+
+export function appDetailJson (row: AppDetailRow): AppDetailJson {
+  return { ...appJson(row), authorized_sessions: row.authorized_sessions, online_sessions: row.online_sessions }
+}
+
+export function licenseJson (row: LicenseRow): LicenseJson {
+  return {
+    key: row.key,
+    levels: row.levels,
+    comment: row.comment,
+    duration_seconds: Number(row.duration_seconds),
+    state: row.state,
+    activated_at: isoOrNull(row.activated_at),
+    expires_at: isoOrNull(row.expires_at),
+    paused_at: isoOrNull(row.paused_at),
+    blacklisted_at: isoOrNull(row.blacklisted_at),
+    blacklist_comment: row.blacklist_comment,
+    client_id: row.client_id,
+    ip_address: row.ip_address,
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at)
+  }
+}
+
+export function blacklistEntryJson (row: BlacklistEntryRow): BlacklistEntryJson {
+  return { client_id: row.client_id, comment: row.comment, created_at: iso(row.created_at) }
+}
+
+export function sessionJson (row: SessionListRow): SessionItemJson {
+  return {
+    id: row.id,
+    instance_id: row.instance_id,
+    client_id: row.client_id,
+    ip_address: row.ip_address,
+    license: row.license,
+    initialized_at: iso(row.initialized_at),
+    authorized_at: isoOrNull(row.authorized_at)
+  }
+}

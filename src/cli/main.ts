@@ -1,0 +1,283 @@
+#!/usr/bin/env node
+import { realpathSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+
+const USAGE = `licensewire — the management API from the command line
+
+  licensewire apps create --name N [--version V] [--session-limit N]
+  licensewire apps list
+  licensewire apps get ID
+  licensewire apps pause ID | apps unpause ID
+  licensewire licenses create --app ID --duration 30d [--count N] [--levels JSON] [--comment C]
+  licensewire licenses list --app ID [--state available|active|expired|paused|blacklisted]
+  licensewire licenses get --app ID KEY
+  licensewire licenses pause|unpause|unblacklist|reset-client|reinitialize --app ID KEY
+  licensewire licenses blacklist --app ID KEY [--comment C]
+  licensewire licenses extend --app ID KEY --duration D
+  licensewire blacklist list --app ID
+  licensewire blacklist add --app ID CLIENT_ID [--comment C]
+  licensewire blacklist remove --app ID CLIENT_ID
+  licensewire sessions --app ID
+  licensewire disconnect --app ID SESSION_ID
+
+Options:
+  --url URL      server base URL, with the plugin prefix if any
+                 (env LICENSEWIRE_URL, default http://127.0.0.1:3000)
+  --token T      admin token (env LICENSEWIRE_TOKEN, else ADMIN_TOKEN)
+  --json         print the server's JSON instead of a table
+  -h, --help     this text
+`
+
+const OPTIONS = {
+  url: { type: 'string' },
+  token: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+  name: { type: 'string' },
+  version: { type: 'string' },
+  'session-limit': { type: 'string' },
+  app: { type: 'string' },
+  count: { type: 'string' },
+  duration: { type: 'string' },
+  levels: { type: 'string' },
+  comment: { type: 'string' },
+  state: { type: 'string' }
+} as const
+
+type Options = ReturnType<typeof parseArgs<{ options: typeof OPTIONS, allowPositionals: true }>>['values']
+type Json = Record<string, unknown>
+
+/** A mistake in the command line: exit code 2 with the usage hint. */
+class UsageError extends Error {}
+/** The server (or the network) said no: exit code 1 with its message. */
+class RequestError extends Error {}
+
+interface Output {
+  json: unknown
+  /** The human-readable form; nothing for a 204. */
+  text?: string
+}
+
+export interface Io {
+  env: NodeJS.ProcessEnv
+  out: (text: string) => void
+  err: (text: string) => void
+}
+
+class Api {
+  constructor (private readonly base: string, private readonly token: string) {}
+
+  async call (method: string, path: string, body?: unknown): Promise<unknown> {
+    const headers: Record<string, string> = { authorization: `Bearer ${this.token}` }
+    if (body !== undefined) headers['content-type'] = 'application/json'
+    let res: Response
+    try {
+      res = await fetch(`${this.base}/admin/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+    } catch (err) {
+      const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err)
+      throw new RequestError(`cannot reach ${this.base}: ${cause}`)
+    }
+    const text = await res.text()
+    let json: unknown
+    try {
+      json = text === '' ? null : JSON.parse(text)
+    } catch {
+      json = undefined
+    }
+    if (!res.ok) {
+      const message = typeof json === 'object' && json !== null && typeof (json as Json).message === 'string' ? (json as Json).message : text.slice(0, 200)
+      throw new RequestError(`HTTP ${res.status}: ${String(message)}`)
+    }
+    if (json === undefined) throw new RequestError(`HTTP ${res.status}: the server did not answer JSON`)
+    return json
+  }
+}
+
+function cell (value: unknown): string {
+  if (value === null || value === undefined) return '-'
+  if (typeof value === 'object') return JSON.stringify(value)
+  return String(value)
+}
+
+/** Columns padded to their widest cell, headed by the field names. */
+export function table (rows: Json[], columns: string[]): string {
+  if (rows.length === 0) return '(none)'
+  const cells = [columns.map(c => c.toUpperCase()), ...rows.map(row => columns.map(c => cell(row[c])))]
+  const widths = columns.map((_, i) => Math.max(...cells.map(r => r[i]!.length)))
+  return cells.map(r => r.map((c, i) => i === r.length - 1 ? c : c.padEnd(widths[i]!)).join('  ')).join('\n')
+}
+
+/** One object as aligned `field  value` lines. */
+export function record (row: Json): string {
+  const width = Math.max(...Object.keys(row).map(k => k.length))
+  return Object.entries(row).map(([k, v]) => `${k.padEnd(width)}  ${cell(v)}`).join('\n')
+}
+
+const APP_COLUMNS = ['id', 'name', 'version', 'paused', 'session_limit', 'websocket_api_key']
+const LICENSE_COLUMNS = ['key', 'state', 'expires_at', 'duration_seconds', 'client_id', 'levels', 'comment']
+
+const items = (json: unknown): Json[] => (json as { items: Json[] }).items
+
+function need (value: string | undefined, flag: string): string {
+  if (value === undefined || value === '') throw new UsageError(`${flag} is required`)
+  return value
+}
+
+function int (value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined
+  if (!/^\d+$/.test(value)) throw new UsageError(`${flag} must be a whole number, got "${value}"`)
+  return Number(value)
+}
+
+function positional (args: string[], index: number, name: string): string {
+  const value = args[index]
+  if (value === undefined) throw new UsageError(`${name} is missing`)
+  if (args.length > index + 1) throw new UsageError(`unexpected argument "${args[index + 1]}"`)
+  return value
+}
+
+function appPath (o: Options): string {
+  const id = need(o.app, '--app')
+  if (!/^\d+$/.test(id)) throw new UsageError(`--app must be an app id (a number), got "${id}"`)
+  return `/apps/${id}`
+}
+
+const LICENSE_ACTIONS = new Set(['pause', 'unpause', 'blacklist', 'unblacklist', 'reset-client', 'reinitialize', 'extend'])
+
+async function run (api: Api, args: string[], o: Options): Promise<Output> {
+  const [group, action] = args
+  const withRecord = (json: unknown): Output => ({ json, text: record(json as Json) })
+
+  if (group === 'apps') {
+    if (action === 'create') {
+      positional(args, 1, 'command')
+      const body = { name: need(o.name, '--name'), version: o.version, session_limit: int(o['session-limit'], '--session-limit') }
+      return withRecord(await api.call('POST', '/apps', body))
+    }
+    if (action === 'list') {
+      positional(args, 1, 'command')
+      const json = await api.call('GET', '/apps')
+      return { json, text: table(items(json), APP_COLUMNS) }
+    }
+    if (action === 'get' || action === 'pause' || action === 'unpause') {
+      const id = positional(args, 2, 'app ID')
+      if (!/^\d+$/.test(id)) throw new UsageError(`app ID must be a number, got "${id}"`)
+      if (action === 'get') return withRecord(await api.call('GET', `/apps/${id}`))
+      return withRecord(await api.call('PATCH', `/apps/${id}`, { paused: action === 'pause' }))
+    }
+  }
+
+  if (group === 'licenses') {
+    const base = `${appPath(o)}/licenses`
+    if (action === 'create') {
+      positional(args, 1, 'command')
+      let levels: unknown
+      if (o.levels !== undefined) {
+        try {
+          levels = JSON.parse(o.levels)
+        } catch {
+          throw new UsageError('--levels must be a JSON object, e.g. \'{"tier":"pro"}\'')
+        }
+      }
+      const body = { count: int(o.count, '--count'), duration: need(o.duration, '--duration'), levels, comment: o.comment }
+      const json = await api.call('POST', base, body)
+      return { json, text: table(items(json), LICENSE_COLUMNS) }
+    }
+    if (action === 'list') {
+      positional(args, 1, 'command')
+      // Every page, so the table is the whole list.
+      const all: Json[] = []
+      let cursor: string | null = null
+      do {
+        const query = new URLSearchParams({ limit: '500' })
+        if (o.state !== undefined) query.set('state', o.state)
+        if (cursor !== null) query.set('cursor', cursor)
+        const page = await api.call('GET', `${base}?${query}`) as { items: Json[], next_cursor: string | null }
+        all.push(...page.items)
+        cursor = page.next_cursor
+      } while (cursor !== null)
+      return { json: { items: all, next_cursor: null }, text: table(all, LICENSE_COLUMNS) }
+    }
+    if (action === 'get' || (action !== undefined && LICENSE_ACTIONS.has(action))) {
+      const path = `${base}/${encodeURIComponent(positional(args, 2, 'license KEY'))}`
+      if (action === 'get') return withRecord(await api.call('GET', path))
+      const body = action === 'extend'
+        ? { duration: need(o.duration, '--duration') }
+        : action === 'blacklist' ? { comment: o.comment } : undefined
+      return withRecord(await api.call('POST', `${path}/${action}`, body))
+    }
+  }
+
+  if (group === 'blacklist') {
+    const base = `${appPath(o)}/blacklist`
+    if (action === 'list') {
+      positional(args, 1, 'command')
+      const json = await api.call('GET', base)
+      return { json, text: table(items(json), ['client_id', 'comment', 'created_at']) }
+    }
+    if (action === 'add') {
+      const clientId = positional(args, 2, 'CLIENT_ID')
+      return withRecord(await api.call('POST', base, { client_id: clientId, comment: o.comment }))
+    }
+    if (action === 'remove') {
+      const clientId = positional(args, 2, 'CLIENT_ID')
+      await api.call('DELETE', `${base}/${encodeURIComponent(clientId)}`)
+      return { json: null, text: `client id ${clientId} is no longer blacklisted` }
+    }
+  }
+
+  if (group === 'sessions') {
+    if (args.length > 1) throw new UsageError(`unexpected argument "${args[1]}"`)
+    const json = await api.call('GET', `${appPath(o)}/sessions`)
+    return { json, text: table(items(json), ['id', 'client_id', 'ip_address', 'license', 'instance_id', 'initialized_at', 'authorized_at']) }
+  }
+
+  if (group === 'disconnect') {
+    const sessionId = positional(args, 1, 'SESSION_ID')
+    await api.call('DELETE', `${appPath(o)}/sessions/${encodeURIComponent(sessionId)}`)
+    return { json: null, text: `session ${sessionId} disconnected` }
+  }
+
+  throw new UsageError(args.length === 0 ? 'no command given' : `unknown command "${args.slice(0, 2).join(' ')}"`)
+}
+
+/** Runs one command line; returns the exit code (0 ok, 1 the request failed, 2 bad usage). */
+export async function main (argv: string[], io: Io): Promise<number> {
+  try {
+    const { values: o, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true })
+    if (o.help) {
+      io.out(USAGE)
+      return 0
+    }
+    // An empty variable counts as unset, as in the server's own configuration.
+    const env = (name: string): string | undefined => io.env[name]?.trim() || undefined
+    const token = o.token ?? env('LICENSEWIRE_TOKEN') ?? env('ADMIN_TOKEN')?.split(',')[0]?.trim()
+    if (token === undefined || token === '') throw new UsageError('no admin token: pass --token or set LICENSEWIRE_TOKEN')
+    const url = (o.url ?? env('LICENSEWIRE_URL') ?? 'http://127.0.0.1:3000').replace(/\/+$/, '')
+    const output = await run(new Api(url, token), positionals, o)
+    // A 204 has no JSON to print.
+    const printed = o.json ? (output.json === null ? undefined : JSON.stringify(output.json, null, 2)) : output.text
+    if (printed !== undefined) io.out(printed)
+    return 0
+  } catch (err) {
+    if (err instanceof RequestError) {
+      io.err(`error: ${err.message}`)
+      return 1
+    }
+    // parseArgs reports unknown or malformed options with a TypeError and a code.
+    if (err instanceof UsageError || (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
+      io.err(`error: ${err.message}\nRun "licensewire --help" for usage.`)
+      return 2
+    }
+    throw err
+  }
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === realpathSync(process.argv[1])) {
+  const io: Io = { env: process.env, out: text => console.log(text), err: text => console.error(text) }
+  main(process.argv.slice(2), io).then(code => { process.exitCode = code }, err => {
+    console.error(err)
+    process.exitCode = 1
+  })
+}

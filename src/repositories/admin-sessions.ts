@@ -1,0 +1,32 @@
+import type { Pool } from 'pg'
+
+export interface SessionListRow {
+  id: string
+  instance_id: string
+  client_id: string
+  ip_address: string | null
+  /** The key of the license the session is authorized with. */
+  license: string | null
+  initialized_at: Date
+  authorized_at: Date | null
+}
+
+/** Live sessions as the management API lists them: the rows of every instance. */
+export class AdminSessionsRepository {
+  constructor (private readonly pool: Pool) {}
+
+  async list (appId: number): Promise<SessionListRow[]> {
+    const { rows } = await this.pool.query<SessionListRow>(
+      `SELECT s.id, s.instance_id, s.client_id, s.ip_address, l.key AS license, s.initialized_at, s.authorized_at
+         FROM sessions s LEFT JOIN licenses l ON l.id = s.license_id
+        WHERE s.app_id = $1
+        ORDER BY s.initialized_at, s.id`, [appId])
+    return rows
+  }
+
+  async exists (appId: number, sessionId: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      'SELECT 1 FROM sessions WHERE app_id = $1 AND id = $2', [appId, sessionId])
+    return rowCount === 1
+  }
+}

@@ -1,0 +1,34 @@
+import type { Pool } from 'pg'
+
+export interface BlacklistEntryRow {
+  client_id: string
+  comment: string | null
+  created_at: Date
+}
+
+/** Client ids an app refuses at Initialize (status 503, close 4204). */
+export class BlacklistRepository {
+  constructor (private readonly pool: Pool) {}
+
+  async list (appId: number): Promise<BlacklistEntryRow[]> {
+    const { rows } = await this.pool.query<BlacklistEntryRow>(
+      'SELECT client_id, comment, created_at FROM client_blacklist WHERE app_id = $1 ORDER BY created_at, client_id',
+      [appId])
+    return rows
+  }
+
+  /** undefined when the client id is blacklisted already. */
+  async add (appId: number, clientId: string, comment: string | null): Promise<BlacklistEntryRow | undefined> {
+    const { rows } = await this.pool.query<BlacklistEntryRow>(
+      `INSERT INTO client_blacklist (app_id, client_id, comment) VALUES ($1, $2, $3)
+       ON CONFLICT (app_id, client_id) DO NOTHING
+       RETURNING client_id, comment, created_at`, [appId, clientId, comment])
+    return rows[0]
+  }
+
+  async remove (appId: number, clientId: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      'DELETE FROM client_blacklist WHERE app_id = $1 AND client_id = $2', [appId, clientId])
+    return rowCount === 1
+  }
+}
