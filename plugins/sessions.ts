@@ -21,7 +21,10 @@ export default fp<ResolvedOptions>(async function licensewireSessions (app, opti
     (app.websocketServer.options.maxPayload ?? Infinity) <= options.maxPayloadBytes
   )
   await hub.start()
+  app.licensewireEvents.subscribe(event => hub.apply(event), () => {
+    hub.reconcile().catch(err => app.log.error({ err }, 'reconciling live sessions failed'))
+  })
   app.decorate('licensewireHub', hub)
   app.addHook('preClose', async () => { await hub.drain() })
   app.addHook('onClose', async () => { hub.stop() })
-}, { name: 'licensewire-sessions', fastify: '5.x', dependencies: ['licensewire-database', 'licensewire-metrics', '@fastify/websocket'] })
+}, { name: 'licensewire-sessions', fastify: '5.x', dependencies: ['licensewire-database', 'licensewire-metrics', 'licensewire-events', '@fastify/websocket'] })

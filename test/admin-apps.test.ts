@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto'
 import { testDatabase, type TestDatabase } from './helpers/database.js'
 import { startServer, type TestServer } from './helpers/server.js'
 import { createApp, createLicense } from './helpers/fixtures.js'
-import { ISO, TOKEN, call, recordEvents } from './admin-helpers.js'
+import { ISO, TOKEN, call, recordEvents } from './helpers/admin.js'
 import type { LiveEvent } from '../src/events.js'
 
 const INSTANCE = randomUUID()

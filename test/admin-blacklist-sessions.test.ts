@@ -5,7 +5,7 @@ import { testDatabase, type TestDatabase } from './helpers/database.js'
 import { startServer, type TestServer } from './helpers/server.js'
 import { TestClient } from './helpers/client.js'
 import { createApp, createLicense } from './helpers/fixtures.js'
-import { ISO, TOKEN, call, recordEvents } from './admin-helpers.js'
+import { ISO, TOKEN, call, recordEvents } from './helpers/admin.js'
 import type { LiveEvent } from '../src/events.js'
 
 let db: TestDatabase

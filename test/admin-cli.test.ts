@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto'
 import { promisify } from 'node:util'
 import { testDatabase, type TestDatabase } from './helpers/database.js'
 import { startServer, type TestServer } from './helpers/server.js'
-import { TOKEN, recordEvents } from './admin-helpers.js'
+import { TOKEN, recordEvents } from './helpers/admin.js'
 import { main } from '../src/cli/main.js'
 import type { LiveEvent } from '../src/events.js'
 

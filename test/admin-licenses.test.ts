@@ -3,9 +3,9 @@ import assert from 'node:assert/strict'
 import { testDatabase, type TestDatabase } from './helpers/database.js'
 import { startServer, type TestServer } from './helpers/server.js'
 import { createApp, createLicense, createLicenses, licenseRow, type TestApp } from './helpers/fixtures.js'
-import { ISO, call, recordEvents } from './admin-helpers.js'
+import { ISO, call, recordEvents } from './helpers/admin.js'
 import { LicenseEvent, type LiveEvent } from '../src/events.js'
-import { TOKEN } from './admin-helpers.js'
+import { TOKEN } from './helpers/admin.js'
 
 const DAY = 86400
 let db: TestDatabase

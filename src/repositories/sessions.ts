@@ -82,4 +82,42 @@ export class SessionsRepository {
       'SELECT authorized_sessions AS n FROM apps WHERE id = $1', [appId])
     return rows[0]?.n ?? 0
   }
+
+  /** What the database says about these live sessions, to catch events missed while not listening. */
+  async states (sessions: LiveSession[]): Promise<SessionState[]> {
+    const { rows } = await this.pool.query<SessionState>(
+      `SELECT x.id,
+              a.id IS NULL AS app_gone,
+              coalesce(a.paused, false) AS app_paused,
+              EXISTS (SELECT 1 FROM client_blacklist b WHERE b.app_id = x.app_id AND b.client_id = x.client_id) AS client_blacklisted,
+              x.license_id IS NOT NULL AND l.id IS NULL AS license_gone,
+              coalesce(l.blacklisted_at IS NOT NULL, false) AS license_blacklisted,
+              coalesce(l.paused_at IS NOT NULL, false) AS license_paused,
+              coalesce(l.activated_at IS NULL, false) AS license_reset
+         FROM jsonb_to_recordset($1::jsonb) AS x (id text, app_id bigint, client_id text, license_id bigint)
+         LEFT JOIN apps a ON a.id = x.app_id
+         LEFT JOIN licenses l ON l.id = x.license_id`,
+      [JSON.stringify(sessions)])
+    return rows
+  }
 }
+
+/** What the database says about one live session, for reconciling after missed events. */
+export interface SessionState {
+  id: string
+  app_gone: boolean
+  app_paused: boolean
+  client_blacklisted: boolean
+  license_gone: boolean
+  license_blacklisted: boolean
+  license_paused: boolean
+  license_reset: boolean
+}
+
+export interface LiveSession {
+  id: string
+  app_id: number
+  client_id: string
+  license_id: number | null
+}
+

@@ -5,6 +5,8 @@ import { isClosing, type Outcome, type PacketContext, type PacketDefinition } fr
 import { createRegistry, type RegisteredPacket } from '../protocol/registry.js'
 import { Status } from '../protocol/statuses.js'
 import { Session } from './session.js'
+import { effectsOf, PanelEvent } from './panel-events.js'
+import { LicenseEvent, type LiveEvent } from '../events.js'
 
 export interface HubMetrics {
   opened: () => void
@@ -14,6 +16,8 @@ export interface HubMetrics {
 
 const MAX_ID = Number.MAX_SAFE_INTEGER
 const DRAIN_BATCH = 500
+/** How often held licenses are checked for expiry (event 2 within 2 s of it). */
+const EXPIRY_CHECK_MS = 1000
 
 function isId (value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_ID
@@ -29,6 +33,7 @@ export class Hub {
   private readonly registry: Map<number, RegisteredPacket>
   private heartbeatTimer: NodeJS.Timeout | undefined
   private leaseTimer: NodeJS.Timeout | undefined
+  private expiryTimer: NodeJS.Timeout | undefined
   private retired = false
   /** Releases of closed sessions not yet done in the database. */
   private readonly releasing = new Set<Promise<void>>()
@@ -62,6 +67,87 @@ export class Hub {
     await repos.instances.sweep()
     this.heartbeatTimer = setInterval(() => this.heartbeat(), options.heartbeatMs).unref()
     this.leaseTimer = setInterval(() => { void this.renewLease() }, this.leaseIntervalMs()).unref()
+    this.expiryTimer = setInterval(() => this.checkExpiries(), EXPIRY_CHECK_MS).unref()
+  }
+
+  /** Applies an admin change to this instance's sessions (protocol §7 event table). */
+  apply (event: LiveEvent, among: Iterable<Session> = this.sessions): void {
+    for (const effect of effectsOf(event, among)) {
+      const { session } = effect
+      if (event.type === 'app_version_changed') session.appVersion = event.version
+      // A close is decided now (no more frames), but waits for the packet in flight.
+      if (effect.close !== undefined) session.closing = true
+      session.enqueue(async () => {
+        if (effect.dropAuthorization === true) await this.dropAuthorization(session)
+        if (effect.event !== undefined) session.push(effect.event.type, effect.event.content)
+        if (effect.close !== undefined) session.close(effect.close)
+      }, err => this.stepFailed(session, err))
+    }
+  }
+
+  private async dropAuthorization (session: Session): Promise<void> {
+    if (session.authorization === null) return
+    await this.ctx.repos.sessions.releaseAuthorization(session.id)
+    session.authorization = null
+  }
+
+  /**
+   * After a gap in event delivery: compare every live session with the database
+   * and apply what was missed, as the events themselves would have.
+   */
+  async reconcile (): Promise<void> {
+    const live = [...this.sessions].filter(s => s.initialized)
+    if (live.length === 0) return
+    const states = await this.ctx.repos.sessions.states(live.map(s => ({
+      id: s.id, app_id: s.appId!, client_id: s.clientId!, license_id: s.authorization?.licenseId ?? null
+    })))
+    const byId = new Map(live.map(s => [s.id, s]))
+    for (const state of states) {
+      const session = byId.get(state.id)
+      if (session === undefined) continue
+      const appId = session.appId!
+      const licenseId = session.authorization?.licenseId
+      const missed: LiveEvent[] = []
+      if (state.app_gone) missed.push({ type: 'app_deleted', appId })
+      else if (state.app_paused) missed.push({ type: 'app_paused', appId })
+      else if (state.client_blacklisted) missed.push({ type: 'client_blacklisted', appId, clientId: session.clientId! })
+      else if (licenseId !== undefined) {
+        const event = state.license_gone
+          ? LicenseEvent.Deleted
+          : state.license_blacklisted
+            ? LicenseEvent.Blacklisted
+            : state.license_paused ? LicenseEvent.Paused : state.license_reset ? LicenseEvent.Reinitialized : undefined
+        if (event !== undefined) missed.push({ type: 'license_changed', appId, licenseId, event })
+      }
+      // Applied to this one session only: others decide from their own state.
+      for (const event of missed) this.apply(event, [session])
+    }
+  }
+
+  /** Held licenses whose known expiry has passed: re-read, and drop them if really expired. */
+  private checkExpiries (): void {
+    const now = Date.now() / 1000
+    for (const session of this.sessions) {
+      const auth = session.authorization
+      if (auth === null || auth.expiresAt === null || auth.expiresAt > now || session.closing) continue
+      const due = auth.expiresAt
+      auth.expiresAt = null // one check at a time
+      session.enqueue(async () => {
+        if (session.authorization !== auth) return
+        try {
+          const license = await this.ctx.repos.licenses.current(auth.licenseId)
+          if (license !== undefined && license.expires_at !== null && license.expires_at > license.now) {
+            auth.expiresAt = license.expires_at // extended meanwhile
+            return
+          }
+          await this.dropAuthorization(session)
+          session.push(PanelEvent.SubscriptionExpired, {})
+        } catch (err) {
+          auth.expiresAt = due // try again on the next tick
+          this.ctx.log.error({ err }, 'license expiry check failed')
+        }
+      }, err => this.stepFailed(session, err))
+    }
   }
 
   /**
@@ -219,6 +305,7 @@ export class Hub {
     this.draining = true
     clearInterval(this.heartbeatTimer)
     clearInterval(this.leaseTimer)
+    clearInterval(this.expiryTimer)
     const sessions = [...this.sessions]
     for (let i = 0; i < sessions.length; i += DRAIN_BATCH) {
       await Promise.all(sessions.slice(i, i + DRAIN_BATCH).map(session => {
@@ -239,6 +326,7 @@ export class Hub {
   stop (): void {
     clearInterval(this.heartbeatTimer)
     clearInterval(this.leaseTimer)
+    clearInterval(this.expiryTimer)
     for (const session of this.sessions) clearTimeout(session.initTimer)
   }
 }

@@ -5,7 +5,12 @@ import { RateBucket } from './rate-bucket.js'
 export interface Authorization {
   licenseId: number
   key: string
+  /** Unix seconds as last read; the expiry watcher re-reads before acting on it. */
+  expiresAt: number | null
 }
+
+/** The id of every server-pushed event frame, as an exact integer literal (protocol §7). */
+const EVENT_PREFIX = '{"id":18446744073709551615,"event_type":'
 
 /**
  * Everything the server knows about one socket. Packets of a session run one at a
@@ -18,6 +23,8 @@ export class Session {
   appVersion = ''
   clientId: string | null = null
   failedInitializes = 0
+  /** Panel events (type 17); new sessions start unsubscribed. */
+  subscribed = false
   authorization: Authorization | null = null
   /** Answered the last ping (dead-peer detection). */
   alive = true
@@ -49,6 +56,13 @@ export class Session {
 
   send (message: object): void {
     if (this.socket.readyState === 1) this.socket.send(JSON.stringify(message))
+  }
+
+  /** Sends a panel event, to subscribed sessions only. */
+  push (eventType: number, content: object = {}): void {
+    if (this.subscribed && this.socket.readyState === 1) {
+      this.socket.send(`${EVENT_PREFIX}${eventType},"content":${JSON.stringify(content)}}`)
+    }
   }
 
   close (spec: CloseSpec): void {

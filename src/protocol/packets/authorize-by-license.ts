@@ -19,7 +19,7 @@ export default definePacket({
     if (result.status === Status.AppSessionsQuotaExceeded && await ctx.settleReleases()) {
       result = await ctx.repos.sessions.authorizeLicense(input)
     }
-    if (result.status === Status.Ok) session.authorization = { licenseId: result.license_id!, key }
+    if (result.status === Status.Ok) session.authorization = { licenseId: result.license_id!, key, expiresAt: result.expires_at }
     return licenseReply(key, result.status, result, result.activated_now, ctx.options.timeLeft)
   }
 })

@@ -4,6 +4,7 @@ import getCurrentLicense from './get-current-license.js'
 import initialize from './initialize.js'
 import logout from './logout.js'
 import onlineUsersCount from './online-users-count.js'
+import setPanelEvents from './set-panel-events.js'
 
 /** Every packet the server answers; the dispatcher knows nothing else about them. */
 export const packets: PacketDefinition[] = [
@@ -11,5 +12,6 @@ export const packets: PacketDefinition[] = [
   authorizeByLicense,
   logout,
   onlineUsersCount,
-  getCurrentLicense
+  getCurrentLicense,
+  setPanelEvents
 ]

@@ -1,5 +1,5 @@
-import type { LiveEvent } from '../src/events.js'
-import type { TestServer } from './helpers/server.js'
+import type { LiveEvent } from '../../src/events.js'
+import type { TestServer } from './server.js'
 
 export const TOKEN = 'admin-token-for-tests-0001'
 

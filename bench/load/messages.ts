@@ -1,0 +1,78 @@
+import type { HistogramData } from '../lib/histogram.js'
+
+/** One client identity: the app's API key, a license of that app, and its device id. */
+export interface Identity {
+  apiKey: string
+  license: string
+  clientId: string
+}
+
+/**
+ * What one worker thread does. Every job first sets up (`ready`), then waits for
+ * `go` (except `idle`, which only holds its sockets), then reports a `result`.
+ *
+ * - inSession: `sockets` authorized sockets send type 15 in a closed loop.
+ * - establish: `concurrency` clients loop connect → 0 → 2 → close as fast as they can.
+ * - fixedRate: connect → 0 → 2 → close started at `rate` per second (open loop).
+ * - idle: `sockets` authorized sockets that just stay open.
+ * - storm: `sockets` initialized sockets that all send Authorize at once.
+ */
+export type Scenario = 'inSession' | 'establish' | 'fixedRate' | 'idle' | 'storm'
+
+export interface WorkerJob {
+  scenario: Scenario
+  url: string
+  /** Worker index across all generator processes. */
+  index: number
+  workers: number
+  identities: Identity[]
+  /** inSession, idle, storm: sockets to open (one identity each). */
+  sockets?: number
+  /** establish: concurrent clients. */
+  concurrency?: number
+  /** fixedRate: sessions per second started by this worker. */
+  rate?: number
+  /** Sockets opened at once during setup. */
+  setupConcurrency: number
+}
+
+export interface Go {
+  type: 'go'
+  /** Epoch milliseconds at which load starts; the warm-up comes first. */
+  startAt: number
+  warmupMs: number
+  measureMs: number
+}
+
+export type ToWorker = Go | { type: 'stop' }
+
+export interface WorkerResult {
+  /** Successful operations completed inside the measurement window. */
+  ok: number
+  /** Failed operations (non-Ok status, unexpected close, socket error) in the window. */
+  failed: number
+  /** Status → count of every answer in the window (storm: of every answer). */
+  statuses: Record<string, number>
+  latency: HistogramData
+  /** storm: ms from `go` to the last answer. */
+  spanMs?: number
+  /** fixedRate: sessions started in the window, and those dropped over the in-flight cap. */
+  started?: number
+  dropped?: number
+  /** Messages worth showing (first few errors). */
+  notes: string[]
+}
+
+export type FromWorker =
+  | { type: 'ready', opened: number, failed: number, notes: string[] }
+  | { type: 'result', result: WorkerResult }
+  | { type: 'error', message: string }
+
+/** Orchestrator ↔ generator process (IPC). */
+export type ToGenerator =
+  | { kind: 'spawn', jobs: WorkerJob[] }
+  | { kind: 'broadcast', message: ToWorker }
+
+export type FromGenerator =
+  | { kind: 'worker', index: number, message: FromWorker }
+  | { kind: 'exit', index: number, code: number }
