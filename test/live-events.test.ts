@@ -23,6 +23,8 @@ after(async () => {
   await db.stop()
 })
 
+/** What JSON.parse makes of the event id literal (the raw text is asserted separately). */
+const EVENT_ID = Number('18446744073709551615')
 const frame = (type: number, content = '{}'): string => `{"id":18446744073709551615,"event_type":${type},"content":${content}}`
 
 interface Seat {
@@ -123,7 +125,7 @@ describe('license events reach the sessions holding the license', () => {
       const a = await seat()
       const other = await seat(a.app, true, 'device-bystander')
       assert.equal((await call(admin, 'POST', `/apps/${a.app.id}/licenses/${a.key}/${action}`, {})).status, 200)
-      assert.deepEqual(await withinTwoSeconds(a.client.next()), { id: 18446744073709551615, event_type: event, content: {} })
+      assert.deepEqual(await withinTwoSeconds(a.client.next()), { id: EVENT_ID, event_type: event, content: {} })
       assert.equal(a.client.raw.at(-1), frame(event))
       assert.deepEqual(await a.client.request(15), { id: 4, status: 3 })
       assert.equal(await authorizedSessions(db.pool, a.app.id), 1)
@@ -172,7 +174,7 @@ describe('license events reach the sessions holding the license', () => {
     const started = Date.now()
     assert.equal(c.raw.length, 3)
     const event = await c.next(4000)
-    assert.deepEqual(event, { id: 18446744073709551615, event_type: 2, content: {} })
+    assert.deepEqual(event, { id: EVENT_ID, event_type: 2, content: {} })
     assert.ok(Date.now() - started < 3500)
     assert.equal(await authorizedSessions(db.pool, app.id), 0)
     assert.deepEqual(await c.request(15), { id: 4, status: 3 })
