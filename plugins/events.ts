@@ -15,7 +15,7 @@ export default fp<ResolvedOptions>(async function licensewireEvents (app, option
   if (options.events === 'local') {
     bus = new LocalEventBus()
   } else {
-    const pgBus = new PostgresEventBus(app.licensewireDb.pool, app.log)
+    const pgBus = new PostgresEventBus(app.licensewireDb.pool, app.log, options.instanceId)
     await pgBus.start()
     bus = pgBus
   }

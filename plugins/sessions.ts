@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import fp from 'fastify-plugin'
 import { packets } from '../src/protocol/packets/index.js'
 import type { ResolvedOptions } from '../src/options.js'
@@ -12,7 +11,7 @@ declare module 'fastify' {
 
 /** The live sessions of this instance and its lease; drained before the server closes. */
 export default fp<ResolvedOptions>(async function licensewireSessions (app, options) {
-  const instanceId = options.instanceId ?? randomUUID()
+  const { instanceId } = options
   const hub = new Hub(
     { repos: app.licensewireDb.repos, options, instanceId, log: app.log.child({ instance: instanceId.slice(0, 8) }) },
     packets,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import type { Pool } from 'pg'
@@ -41,12 +42,12 @@ export const OptionsSchema = Type.Object({
   timeLeft: Type.Union([Type.Literal('timestamp'), Type.Literal('seconds')], { default: 'timestamp' }),
   /** Greet the first start of an empty database with a demo app and license. */
   seedDemo: Type.Boolean({ default: false }),
-  /** Fixed instance id (tests); a random UUID otherwise. */
+  /** This instance's id in the sessions table; a random UUID unless given. */
   instanceId: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' }))
 })
 
 export type LicensewireOptions = Partial<Static<typeof OptionsSchema>>
-export type ResolvedOptions = Static<typeof OptionsSchema>
+export type ResolvedOptions = Static<typeof OptionsSchema> & { instanceId: string }
 
 /** Validates once, at registration, and fills in defaults; throws a message naming the option. */
 export function resolveOptions (input: LicensewireOptions | undefined): ResolvedOptions {
@@ -67,7 +68,7 @@ export function resolveOptions (input: LicensewireOptions | undefined): Resolved
   if ((pool === undefined) === (withDefaults.connectionString === undefined)) {
     throw new Error('licensewire: pass exactly one of the options "pool" and "connectionString"')
   }
-  return { ...withDefaults, pool } as ResolvedOptions
+  return { ...withDefaults, pool, instanceId: withDefaults.instanceId ?? randomUUID() } as ResolvedOptions
 }
 
 function withoutPool (raw: Record<string, unknown>): Record<string, unknown> {

@@ -4,8 +4,10 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { EventBus, LiveEvent } from '../events.js'
 
 export const CHANNEL = 'licensewire_events'
-/** Lets operators and tests find the listener connection in pg_stat_activity. */
-export const LISTENER_APPLICATION_NAME = 'licensewire-listener'
+/** Lets operators and tests find an instance's listener connection in pg_stat_activity. */
+export function listenerName (instanceId: string): string {
+  return `licensewire-listener ${instanceId}`
+}
 
 /**
  * Cross-instance delivery through Postgres LISTEN/NOTIFY: no broker beyond the
@@ -22,7 +24,8 @@ export class PostgresEventBus implements EventBus {
 
   constructor (
     private readonly pool: pg.Pool,
-    private readonly log: FastifyBaseLogger
+    private readonly log: FastifyBaseLogger,
+    private readonly instanceId: string
   ) {}
 
   async start (): Promise<void> {
@@ -30,7 +33,7 @@ export class PostgresEventBus implements EventBus {
   }
 
   private async connect (): Promise<void> {
-    const client = new pg.Client({ ...this.pool.options, application_name: LISTENER_APPLICATION_NAME })
+    const client = new pg.Client({ ...this.pool.options, application_name: listenerName(this.instanceId) })
     client.on('notification', message => {
       if (message.channel !== CHANNEL || message.payload === undefined) return
       try {

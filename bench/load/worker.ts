@@ -1,0 +1,406 @@
+/**
+ * One load-generator worker thread: real `ws` clients against the server under
+ * test. Runs inside a generator process (bench/load/process.ts); talks to it with
+ * FromWorker / ToWorker messages. Times are performance.now() of this thread; the
+ * shared start time arrives as epoch ms and is converted once.
+ */
+import { parentPort, workerData } from 'node:worker_threads'
+import WebSocket, { type RawData } from 'ws'
+import { Histogram } from '../lib/histogram.js'
+import type { FromWorker, Go, Identity, ToWorker, WorkerJob, WorkerResult } from './messages.js'
+
+const job = workerData as WorkerJob
+const port = parentPort!
+const CLIENT_OPTIONS = { perMessageDeflate: false, handshakeTimeout: 30_000 } as const
+/** fixedRate: sessions in flight per worker beyond which an arrival is dropped (counted). */
+const MAX_IN_FLIGHT = 4000
+const OK_TAIL = Buffer.from('"status":1}')
+
+function post (message: FromWorker): void {
+  port.postMessage(message)
+}
+
+const epochToPerf = (epochMs: number): number => epochMs - performance.timeOrigin
+const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
+
+function toBuffer (data: RawData): Buffer {
+  return Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)
+}
+
+/** The reply's status. Both licensewire and the baselines write `status` last, so Ok needs no parse. */
+function statusOf (data: RawData): number {
+  const buf = toBuffer(data)
+  if (buf.length >= OK_TAIL.length && buf.subarray(buf.length - OK_TAIL.length).equals(OK_TAIL)) return 1
+  try {
+    const message = JSON.parse(buf.toString('utf8')) as { status?: unknown }
+    return typeof message.status === 'number' ? message.status : -1
+  } catch {
+    return -1
+  }
+}
+
+const initText = (i: Identity): string => JSON.stringify({ type: 0, id: 1, websocket_api_key: i.apiKey, client_id: i.clientId })
+const authText = (i: Identity): string => JSON.stringify({ type: 2, id: 2, license: i.license })
+
+class Tally {
+  readonly latency = new Histogram()
+  ok = 0
+  failed = 0
+  readonly statuses: Record<string, number> = {}
+  readonly notes: string[] = []
+
+  status (status: number | string): void {
+    const key = String(status)
+    this.statuses[key] = (this.statuses[key] ?? 0) + 1
+  }
+
+  note (text: string): void {
+    if (this.notes.length < 5) this.notes.push(text)
+  }
+
+  result (extra: Partial<WorkerResult> = {}): WorkerResult {
+    return { ok: this.ok, failed: this.failed, statuses: this.statuses, latency: this.latency.toJSON(), notes: this.notes, ...extra }
+  }
+}
+
+// --- setup helpers -----------------------------------------------------------
+
+function open (url: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, CLIENT_OPTIONS)
+    ws.on('error', () => {})
+    ws.once('open', () => resolve(ws))
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: HTTP ${res.statusCode}`)))
+    ws.once('close', code => reject(new Error(`closed ${code} before open`)))
+  })
+}
+
+function request (ws: WebSocket, text: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onClose = (code: number, reason: Buffer): void => reject(new Error(`closed ${code} ${reason.toString()}`))
+    ws.once('close', onClose)
+    ws.once('message', data => {
+      ws.off('close', onClose)
+      resolve(statusOf(data))
+    })
+    ws.send(text)
+  })
+}
+
+/** Opens a socket and runs Initialize (and Authorize when `authorize`); throws unless both are Ok. */
+async function session (identity: Identity, authorize: boolean): Promise<WebSocket> {
+  const ws = await open(job.url)
+  try {
+    const init = await request(ws, initText(identity))
+    if (init !== 1) throw new Error(`initialize answered ${init}`)
+    if (authorize) {
+      const auth = await request(ws, authText(identity))
+      if (auth !== 1) throw new Error(`authorize answered ${auth}`)
+    }
+    return ws
+  } catch (err) {
+    ws.terminate()
+    throw err
+  }
+}
+
+/** Opens `count` sessions, `setupConcurrency` at a time; failures are counted, not fatal. */
+async function openSessions (count: number, authorize: boolean, tally: Tally): Promise<WebSocket[]> {
+  const sockets: WebSocket[] = []
+  let next = 0
+  let failed = 0
+  const lane = async (): Promise<void> => {
+    while (next < count) {
+      const identity = job.identities[next++ % job.identities.length]!
+      try {
+        sockets.push(await session(identity, authorize))
+      } catch (err) {
+        failed++
+        tally.note(`setup: ${(err as Error).message}`)
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(job.setupConcurrency, count) }, lane))
+  tally.failed += failed
+  return sockets
+}
+
+// --- scenarios ------------------------------------------------------------------
+
+/** Scenario 1: each socket keeps exactly one type-15 request in flight. */
+function inSession (sockets: WebSocket[], go: Go): Promise<WorkerResult> {
+  const tally = new Tally()
+  const start = epochToPerf(go.startAt)
+  const from = start + go.warmupMs
+  const until = from + go.measureMs
+  let active = 0
+  return new Promise(resolve => {
+    let finished = false
+    const finish = (): void => {
+      if (finished) return
+      finished = true
+      clearTimeout(guard)
+      resolve(tally.result())
+    }
+    const guard = setTimeout(finish, until - performance.now() + 10_000)
+    for (const ws of sockets) {
+      let id = 0
+      let sentAt = 0
+      let inFlight = false
+      const send = (): void => {
+        sentAt = performance.now()
+        inFlight = true
+        ws.send(`{"type":15,"id":${++id}}`)
+      }
+      const done = (): void => {
+        if (--active === 0) finish()
+      }
+      ws.on('message', data => {
+        const now = performance.now()
+        inFlight = false
+        const status = statusOf(data)
+        if (now >= from && now < until) {
+          tally.latency.record(now - sentAt)
+          tally.status(status)
+          if (status === 1) tally.ok++
+          else tally.failed++
+        }
+        if (now < until && ws.readyState === WebSocket.OPEN) send()
+        else done()
+      })
+      ws.once('close', code => {
+        if (performance.now() < until) {
+          tally.failed++
+          tally.note(`socket closed ${code} during the run`)
+        }
+        if (inFlight) done()
+      })
+      active++
+      setTimeout(send, Math.max(0, start - performance.now()))
+    }
+    if (active === 0) finish()
+  })
+}
+
+interface CycleOutcome {
+  ok: boolean
+  status: number | string
+  /** performance.now() when the Authorize answer arrived (NaN if it never did). */
+  authorizedAt: number
+}
+
+/** One session establishment: connect → Initialize → Authorize → close; resolves after the close. */
+function cycle (identity: Identity): Promise<CycleOutcome> {
+  return new Promise(resolve => {
+    const ws = new WebSocket(job.url, CLIENT_OPTIONS)
+    let stage = 0
+    let status: number | string = 'no-answer'
+    let authorizedAt = NaN
+    ws.on('error', err => { if (stage < 2) status = `error:${(err as NodeJS.ErrnoException).code ?? err.message}` })
+    ws.on('unexpected-response', (_req, res) => {
+      status = `http-${res.statusCode}`
+      ws.terminate()
+    })
+    ws.on('open', () => ws.send(initText(identity)))
+    ws.on('message', data => {
+      const s = statusOf(data)
+      if (stage === 0) {
+        if (s !== 1) {
+          status = `init-${s}`
+          stage = 2
+          ws.close()
+          return
+        }
+        stage = 1
+        ws.send(authText(identity))
+      } else if (stage === 1) {
+        authorizedAt = performance.now()
+        status = s
+        stage = 2
+        ws.close()
+      }
+    })
+    ws.on('close', () => resolve({ ok: status === 1, status, authorizedAt }))
+  })
+}
+
+/** Scenario 2: `concurrency` clients, each running cycles back to back. */
+async function establish (go: Go): Promise<WorkerResult> {
+  const tally = new Tally()
+  const start = epochToPerf(go.startAt)
+  const from = start + go.warmupMs
+  const until = from + go.measureMs
+  const concurrency = job.concurrency ?? 1
+  await sleep(start - performance.now())
+  const client = async (lane: number): Promise<void> => {
+    // Each lane owns every concurrency-th identity: one license is never in two
+    // sessions of this worker at once.
+    let i = lane
+    while (performance.now() < until) {
+      const identity = job.identities[i % job.identities.length]!
+      i += concurrency
+      const t0 = performance.now()
+      const outcome = await cycle(identity)
+      const end = performance.now()
+      if (end >= from && end < until) {
+        tally.status(outcome.status)
+        if (outcome.ok) {
+          tally.ok++
+          tally.latency.record(outcome.authorizedAt - t0)
+        } else {
+          tally.failed++
+          tally.note(`session failed: ${outcome.status}`)
+        }
+      }
+      if (!outcome.ok) await sleep(5)
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, (_, lane) => client(lane)))
+  return tally.result()
+}
+
+/**
+ * Scenario 3: arrivals at a fixed rate whatever the server does (open loop). The
+ * latency runs from the arrival's scheduled time, so a stalled server is not
+ * hidden by the generator waiting for it (no coordinated omission).
+ */
+function fixedRate (go: Go): Promise<WorkerResult> {
+  const tally = new Tally()
+  const rate = job.rate ?? 1
+  const interval = 1000 / rate
+  const start = epochToPerf(go.startAt)
+  const from = start + go.warmupMs
+  const until = from + go.measureMs
+  // Workers interleave their arrivals instead of all starting on the same tick.
+  const first = start + (interval * job.index) / job.workers
+  let started = 0
+  let dropped = 0
+  let inFlight = 0
+  let n = 0
+  return new Promise(resolve => {
+    let scheduling = true
+    const maybeFinish = (): void => {
+      if (!scheduling && inFlight === 0) resolve(tally.result({ started, dropped }))
+    }
+    const launch = (intended: number): void => {
+      const inWindow = intended >= from && intended < until
+      if (inWindow) started++
+      if (inFlight >= MAX_IN_FLIGHT) {
+        if (inWindow) {
+          dropped++
+          tally.failed++
+        }
+        return
+      }
+      inFlight++
+      const identity = job.identities[n++ % job.identities.length]!
+      void cycle(identity).then(outcome => {
+        inFlight--
+        if (inWindow) {
+          tally.status(outcome.status)
+          if (outcome.ok) {
+            tally.ok++
+            tally.latency.record(outcome.authorizedAt - intended)
+          } else {
+            tally.failed++
+            tally.note(`session failed: ${outcome.status}`)
+          }
+        }
+        maybeFinish()
+      })
+    }
+    let i = 0
+    const tick = (): void => {
+      const now = performance.now()
+      while (first + i * interval <= now && first + i * interval < until) launch(first + i++ * interval)
+      const due = first + i * interval
+      if (due < until) {
+        setTimeout(tick, Math.max(0, due - performance.now()))
+      } else {
+        scheduling = false
+        maybeFinish()
+      }
+    }
+    setTimeout(tick, Math.max(0, first - performance.now()))
+  })
+}
+
+/** Scenario 5: every socket sends Authorize in the same turn of the event loop. */
+function storm (sockets: WebSocket[], go: Go): Promise<WorkerResult> {
+  const tally = new Tally()
+  return new Promise(resolve => {
+    let pending = sockets.length
+    let t0 = 0
+    let last = 0
+    const finish = (): void => {
+      clearTimeout(guard)
+      resolve(tally.result({ spanMs: last - t0 }))
+    }
+    const guard = setTimeout(() => {
+      tally.note(`${pending} authorize requests unanswered after 60 s`)
+      tally.failed += pending
+      finish()
+    }, epochToPerf(go.startAt) - performance.now() + 60_000)
+    const answered = (status: number | string): void => {
+      last = performance.now()
+      tally.latency.record(last - t0)
+      tally.status(status)
+      if (status === 1) tally.ok++
+      if (--pending === 0) finish()
+    }
+    if (pending === 0) return finish()
+    setTimeout(() => {
+      t0 = performance.now()
+      sockets.forEach((ws, i) => {
+        let done = false
+        ws.once('message', data => { if (!done) { done = true; answered(statusOf(data)) } })
+        ws.once('close', code => { if (!done) { done = true; answered(`closed-${code}`) } })
+        ws.send(authText(job.identities[i % job.identities.length]!))
+      })
+    }, Math.max(0, epochToPerf(go.startAt) - performance.now()))
+  })
+}
+
+// --- main -----------------------------------------------------------------------
+
+async function closeAll (sockets: WebSocket[]): Promise<void> {
+  await Promise.all(sockets.map(ws => new Promise<void>(resolve => {
+    if (ws.readyState === WebSocket.CLOSED) return resolve()
+    const timer = setTimeout(() => { ws.terminate(); resolve() }, 5000)
+    ws.once('close', () => { clearTimeout(timer); resolve() })
+    ws.close()
+  })))
+}
+
+async function main (): Promise<void> {
+  const setup = new Tally()
+  let sockets: WebSocket[] = []
+  const count = job.sockets ?? 0
+  if (job.scenario === 'inSession' || job.scenario === 'idle') sockets = await openSessions(count, true, setup)
+  else if (job.scenario === 'storm') sockets = await openSessions(count, false, setup)
+
+  let stopping: (() => void) | undefined
+  const stopped = new Promise<void>(resolve => { stopping = resolve })
+  port.on('message', (message: ToWorker) => {
+    if (message.type === 'stop') stopping!()
+    else if (message.type === 'go') {
+      const run = job.scenario === 'inSession'
+        ? inSession(sockets, message)
+        : job.scenario === 'establish'
+          ? establish(message)
+          : job.scenario === 'fixedRate'
+            ? fixedRate(message)
+            : job.scenario === 'storm' ? storm(sockets, message) : Promise.resolve(new Tally().result())
+      run.then(result => post({ type: 'result', result }), err => post({ type: 'error', message: String(err) }))
+    }
+  })
+  post({ type: 'ready', opened: sockets.length, failed: setup.failed, notes: setup.notes })
+  await stopped
+  await closeAll(sockets)
+  port.close()
+}
+
+main().catch(err => {
+  post({ type: 'error', message: err instanceof Error ? err.stack ?? err.message : String(err) })
+  process.exit(1)
+})

@@ -1,0 +1,36 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createInterface } from 'node:readline'
+
+export interface ServiceProcess {
+  child: ChildProcess
+  port: number
+  url: string
+  wsUrl: string
+  /** Every log line the process printed, parsed. */
+  logs: Record<string, unknown>[]
+  exited: Promise<number | null>
+}
+
+/** The standalone service (src/server.ts) in a child process, on a free port. */
+export async function spawnService (env: Record<string, string>): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  const logs: Record<string, unknown>[] = []
+  const exited = new Promise<number | null>(resolve => child.once('exit', code => resolve(code)))
+  let stderr = ''
+  child.stderr!.on('data', chunk => { stderr += chunk.toString() })
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`service did not start: ${stderr}`)), 30000)
+    createInterface({ input: child.stdout! }).on('line', line => {
+      let entry: Record<string, unknown>
+      try { entry = JSON.parse(line) as Record<string, unknown> } catch { return }
+      logs.push(entry)
+      const match = /^Server listening at http:\/\/127\.0\.0\.1:(\d+)$/.exec(String(entry.msg))
+      if (match !== null) { clearTimeout(timer); resolve(Number(match[1])) }
+    })
+    void exited.then(code => reject(new Error(`service exited with ${code}: ${stderr}`)))
+  })
+  return { child, port, url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}/ws`, logs, exited }
+}
