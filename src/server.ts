@@ -59,17 +59,24 @@ export async function buildService (config: ServiceConfig): Promise<Service> {
 
 async function main (): Promise<void> {
   const config = loadConfig()
-  const service = await buildService(config)
-  await service.app.listen({ port: config.port, host: config.host })
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      service.app.log.info({ signal }, 'shutting down')
-      service.shutdown().then(() => process.exit(0), err => {
-        service.app.log.error({ err }, 'shutdown failed')
-        process.exit(1)
-      })
+  const state: { service?: Service, signal?: NodeJS.Signals } = {}
+  const stop = (service: Service): void => {
+    service.app.log.info({ signal: state.signal }, 'shutting down')
+    service.shutdown().then(() => process.exit(0), err => {
+      service.app.log.error({ err }, 'shutdown failed')
+      process.exit(1)
     })
   }
+  // Installed before the (slow) start, so a stop during it still shuts down cleanly.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      state.signal = signal
+      if (state.service !== undefined) stop(state.service)
+    })
+  }
+  const service = state.service = await buildService(config)
+  if (state.signal !== undefined) return stop(service)
+  await service.app.listen({ port: config.port, host: config.host })
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === realpathSync(process.argv[1])) {

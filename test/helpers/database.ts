@@ -37,15 +37,26 @@ export async function testDatabase (): Promise<TestDatabase> {
   }
 }
 
-/** The same pool, with queries whose text contains `match` held back for `ms` first. */
-export function slowPool (pool: pg.Pool, match: string, ms: number): pg.Pool {
+/** The same pool, with `before` run ahead of each query whose text contains `match`. */
+function interceptedPool (pool: pg.Pool, match: string | (() => string | null), before: () => Promise<void>): pg.Pool {
   return new Proxy(pool, {
     get (target, prop, receiver) {
       if (prop !== 'query') return Reflect.get(target, prop, receiver)
       return async (...args: unknown[]) => {
-        if (typeof args[0] === 'string' && args[0].includes(match)) await new Promise(resolve => setTimeout(resolve, ms))
+        const pattern = typeof match === 'string' ? match : match()
+        if (pattern !== null && typeof args[0] === 'string' && args[0].includes(pattern)) await before()
         return (target.query as (...a: unknown[]) => Promise<unknown>).apply(target, args)
       }
     }
   })
+}
+
+/** The same pool, with queries whose text contains `match` held back for `ms` first. */
+export function slowPool (pool: pg.Pool, match: string, ms: number): pg.Pool {
+  return interceptedPool(pool, match, () => new Promise(resolve => setTimeout(resolve, ms)))
+}
+
+/** The same pool, failing the queries whose text contains what `failing()` names (null: none). */
+export function failingPool (pool: pg.Pool, failing: () => string | null): pg.Pool {
+  return interceptedPool(pool, failing, async () => { throw new Error('connection terminated unexpectedly') })
 }

@@ -1,0 +1,59 @@
+/**
+ * Baseline (a): a bare `ws` server that answers packets 0, 2 and 15 with the same
+ * JSON licensewire sends, from memory — no database, no validation beyond the
+ * envelope. It is the ceiling for in-session packets (scenario 1) and the memory
+ * floor of an idle socket (scenario 4).
+ */
+import { WebSocketServer } from 'ws'
+import { healthServer, listen } from './http.js'
+
+const THIRTY_DAYS = 30 * 86400
+const LEVELS = { tier: 'pro' }
+const COMMENT = 'bench seat'
+
+const server = healthServer()
+const wss = new WebSocketServer({ server, path: '/ws', perMessageDeflate: false, maxPayload: 16384 })
+
+wss.on('connection', (socket, request) => {
+  const ip = request.socket.remoteAddress ?? ''
+  let initialized = false
+  let license: string | null = null
+  let expiresAt = 0
+  socket.on('error', () => {})
+  socket.on('message', (data, isBinary) => {
+    if (isBinary) return socket.close(4304, 'received unsupported data')
+    let message: { type?: unknown, id?: unknown, license?: unknown }
+    try {
+      message = JSON.parse(data.toString()) as typeof message
+    } catch {
+      return socket.close(4300, "packet does not contain mandatory 'type' and/or 'id' fields")
+    }
+    const { type, id } = message
+    if (typeof type !== 'number' || typeof id !== 'number') {
+      return socket.close(4300, "packet does not contain mandatory 'type' and/or 'id' fields")
+    }
+    const now = Date.now() / 1000
+    switch (type) {
+      case 0:
+        initialized = true
+        return socket.send(JSON.stringify({ id, app_name: 'Bench app', app_version: '1.0.0', status: 1 }))
+      case 2:
+        if (!initialized) return socket.close(4200, 'connection is not initialized')
+        license = String(message.license)
+        expiresAt = now + THIRTY_DAYS
+        return socket.send(JSON.stringify({
+          id, license, levels: LEVELS, comment: COMMENT, ip_address: ip, time_left: Math.floor(expiresAt), status: 1
+        }))
+      case 15:
+        if (!initialized) return socket.close(4200, 'connection is not initialized')
+        if (license === null) return socket.send(JSON.stringify({ id, status: 3 }))
+        return socket.send(JSON.stringify({
+          id, license, levels: LEVELS, comment: COMMENT, ip_address: ip, time_left: Math.floor(expiresAt - now), status: 1
+        }))
+      default:
+        return socket.close(4301, 'invalid handler type specified')
+    }
+  })
+})
+
+listen(server, 'bare-ws baseline')

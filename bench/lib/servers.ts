@@ -1,0 +1,150 @@
+import type { ChildProcess } from 'node:child_process'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { cpuSeconds, freePort, rssBytes, sleep, spawnNode, waitExit } from './proc.js'
+
+/** licensewire, baseline (a) bare `ws`, baseline (b) `ws` + `pg`. */
+export type Target = 'licensewire' | 'bare-ws' | 'ws-pg'
+
+export const LABEL: Record<Target, string> = {
+  licensewire: 'licensewire',
+  'bare-ws': 'baseline (a) bare ws',
+  'ws-pg': 'baseline (b) ws+pg'
+}
+
+export interface Memory {
+  /** VmRSS from /proc, after a full GC. */
+  rss: number
+  heapUsed: number
+  heapTotal: number
+  external: number
+  arrayBuffers: number
+}
+
+export interface ServerSettings {
+  root: string
+  databaseUrl: string
+  poolMax: number
+  verbose: boolean
+  /** Write a V8 CPU profile of the licensewire server (on exit) into this directory under this name. */
+  cpuProfile?: { dir: string, name: string }
+}
+
+export interface Server {
+  target: Target
+  pid: number
+  wsUrl: string
+  /** Asks the server (over IPC, see probe.mjs) to collect garbage, then reads its memory. */
+  memory: () => Promise<Memory>
+  cpuSeconds: () => number
+  /** Log lines the server printed (warn and above for licensewire). */
+  logLines: () => string[]
+  stop: () => Promise<void>
+}
+
+const running = new Set<ChildProcess>()
+
+/** For the orchestrator's exit path: every server still running is killed. */
+export function killAllServers (): void {
+  for (const child of running) child.kill('SIGKILL')
+}
+
+/**
+ * Starts one server under test in its own process: licensewire from the build
+ * (dist/src/server.js, configured by env as the standalone service is), the
+ * baselines through tsx. All of them get --expose-gc and the memory probe.
+ */
+export async function startServer (target: Target, settings: ServerSettings): Promise<Server> {
+  const port = await freePort()
+  const probe = pathToFileURL(join(settings.root, 'bench/lib/probe.mjs')).href
+  const args = ['--expose-gc']
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1' }
+  let readyPath = '/healthz'
+  if (target === 'licensewire') {
+    if (settings.cpuProfile !== undefined) {
+      mkdirSync(settings.cpuProfile.dir, { recursive: true })
+      args.push('--cpu-prof', `--cpu-prof-dir=${settings.cpuProfile.dir}`, `--cpu-prof-name=${settings.cpuProfile.name}`)
+    }
+    args.push('--import', probe, join(settings.root, 'dist/src/server.js'))
+    Object.assign(env, {
+      DATABASE_URL: settings.databaseUrl,
+      DATABASE_POOL_MAX: String(settings.poolMax),
+      // The bench measures the server, not its abuse guards: limits out of the way.
+      RATE_LIMIT_PACKETS: '1000000000',
+      RATE_LIMIT_WINDOW_MS: '1000',
+      RATE_LIMIT_COOLDOWN_MS: '0',
+      CONNECT_RATE_LIMIT_MAX: '1000000000',
+      CONNECT_RATE_LIMIT_WINDOW_MS: '1000',
+      LOG_LEVEL: 'warn'
+    })
+    delete env.ADMIN_TOKEN
+    readyPath = '/readyz'
+  } else {
+    args.push('--import', 'tsx', '--import', probe, join(settings.root, `bench/baselines/${target}.ts`))
+    if (target === 'ws-pg') Object.assign(env, { DATABASE_URL: settings.databaseUrl, DATABASE_POOL_MAX: String(settings.poolMax) })
+  }
+
+  const child = spawnNode(args, { cwd: settings.root, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
+  running.add(child)
+  const pid = child.pid!
+  const log: string[] = []
+  const collect = (chunk: Buffer): void => {
+    for (const line of chunk.toString().split('\n')) {
+      if (line.trim() === '' || / listening on /.test(line)) continue
+      log.push(line)
+      if (log.length > 200) log.shift()
+      if (settings.verbose) process.stderr.write(`  [${target}] ${line}\n`)
+    }
+  }
+  child.stdout!.on('data', collect)
+  child.stderr!.on('data', collect)
+  let exited = false
+  child.once('exit', () => { exited = true; running.delete(child) })
+
+  const base = `http://127.0.0.1:${port}`
+  const deadline = Date.now() + 60_000
+  while (true) {
+    if (exited) throw new Error(`${target} exited during start:\n${log.slice(-20).join('\n')}`)
+    try {
+      const res = await fetch(base + readyPath)
+      if (res.ok) break
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL')
+      throw new Error(`${target} not ready within 60 s:\n${log.slice(-20).join('\n')}`)
+    }
+    await sleep(100)
+  }
+
+  const memory = (): Promise<Memory> => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { child.off('message', onMessage); reject(new Error(`${target}: no memory probe answer`)) }, 30_000)
+    const onMessage = (m: unknown): void => {
+      const reply = m as { probe?: string } & Omit<Memory, 'rss'>
+      if (reply?.probe !== 'memory') return
+      clearTimeout(timer)
+      child.off('message', onMessage)
+      resolve({ rss: rssBytes(pid), heapUsed: reply.heapUsed, heapTotal: reply.heapTotal, external: reply.external, arrayBuffers: reply.arrayBuffers })
+    }
+    child.on('message', onMessage)
+    child.send({ probe: 'memory' })
+  })
+
+  return {
+    target,
+    pid,
+    wsUrl: `ws://127.0.0.1:${port}/ws`,
+    memory,
+    cpuSeconds: () => cpuSeconds(pid),
+    logLines: () => [...log],
+    stop: async () => {
+      if (exited) return
+      // licensewire drains gracefully (1001, then releases its sessions) and, with
+      // --cpu-prof, writes its profile on the way out.
+      child.kill('SIGTERM')
+      await waitExit(child, 30_000)
+    }
+  }
+}
