@@ -1,0 +1,621 @@
+/**
+ * `npm run bench`: licensewire against baselines measured in the same run.
+ *
+ *   npm run bench [-- --quick] [--only=1,2] [--rounds=N] [--procs=N] [--threads=N]
+ *                 [--pool=N] [--cpu-prof[=all]] [--no-build] [--verbose] [--s3-rate=N]
+ *
+ * Servers under test run in their own processes (licensewire from dist/, built
+ * first; the baselines from bench/baselines/), the load generator in worker threads
+ * of separate generator processes. Postgres is DATABASE_URL or a throw-away local
+ * cluster. Each load scenario runs licensewire and its baseline alternately for
+ * `rounds` rounds and reports medians. See bench/README.md.
+ */
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import { dirname, join, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Identity, Scenario, WorkerJob, WorkerResult } from './load/messages.js'
+import { LoadGenerator, killAllGenerators } from './lib/generator.js'
+import { Histogram, type LatencySummary } from './lib/histogram.js'
+import { authorizedCounts, openDatabase, resetData, seedApps, stopCluster, type Database } from './lib/postgres.js'
+import { cpuSeconds, machineCpu, sleep } from './lib/proc.js'
+import { kib, median, mib, ms, num, ratio, renderTable, type Row } from './lib/report.js'
+import { LABEL, killAllServers, startServer, type Memory, type Server, type Target } from './lib/servers.js'
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const RESULTS = join(ROOT, 'bench/results')
+const PG_DIR = process.env.BENCH_PG_DIR ?? '/tmp/licensewire-bench-pg'
+
+// --- options and plan -------------------------------------------------------------
+
+interface Options {
+  quick: boolean
+  only: Set<number>
+  rounds: number
+  procs: number
+  threads: number
+  poolMax: number
+  cpuProf: 'off' | 'licensewire' | 'all'
+  build: boolean
+  verbose: boolean
+  s3Rate: number | undefined
+}
+
+function parseOptions (argv: string[]): Options {
+  const value = (name: string): string | undefined => {
+    const arg = argv.find(a => a === `--${name}` || a.startsWith(`--${name}=`))
+    return arg === undefined ? undefined : arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : ''
+  }
+  const int = (name: string, def: number): number => {
+    const raw = value(name)
+    if (raw === undefined) return def
+    const n = Number(raw)
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} needs a positive integer, got "${raw}"`)
+    return n
+  }
+  const known = ['quick', 'only', 'rounds', 'procs', 'threads', 'pool', 'cpu-prof', 'no-build', 'verbose', 's3-rate', 'help']
+  for (const arg of argv) {
+    if (!known.some(k => arg === `--${k}` || arg.startsWith(`--${k}=`))) throw new Error(`unknown argument ${arg} (see bench/README.md)`)
+  }
+  const quick = value('quick') !== undefined
+  const only = new Set((value('only') ?? '1,2,3,4,5').split(',').filter(s => s !== '').map(Number))
+  for (const n of only) if (![1, 2, 3, 4, 5].includes(n)) throw new Error(`--only: no scenario ${n}`)
+  const prof = value('cpu-prof')
+  return {
+    quick,
+    only,
+    rounds: int('rounds', quick ? 1 : 2),
+    procs: int('procs', 2),
+    threads: int('threads', 1),
+    poolMax: int('pool', 20),
+    cpuProf: prof === undefined ? 'off' : prof === 'all' ? 'all' : 'licensewire',
+    build: value('no-build') === undefined,
+    verbose: value('verbose') !== undefined,
+    s3Rate: value('s3-rate') === undefined ? undefined : int('s3-rate', 1)
+  }
+}
+
+interface Timing {
+  warmupMs: number
+  measureMs: number
+}
+
+const FULL = {
+  s1: { sockets: 1000, warmupMs: 3000, measureMs: 10_000 },
+  s2: { concurrency: 64, apps: 100, hotShare: 0.5, identities: 2048, warmupMs: 3000, measureMs: 10_000 },
+  s3: { identities: 4096, warmupMs: 2000, measureMs: 10_000 },
+  s4: { sockets: 10_000, warmSockets: 500 },
+  s5: { sockets: 5000, slots: 1000 }
+}
+const QUICK: typeof FULL = {
+  s1: { sockets: 200, warmupMs: 1000, measureMs: 3000 },
+  s2: { concurrency: 16, apps: 20, hotShare: 0.5, identities: 512, warmupMs: 1000, measureMs: 3000 },
+  s3: { identities: 1024, warmupMs: 1000, measureMs: 3000 },
+  s4: { sockets: 1000, warmSockets: 100 },
+  s5: { sockets: 500, slots: 100 }
+}
+type Plan = typeof FULL
+
+// --- shared run machinery ------------------------------------------------------------
+
+interface Cpu {
+  /** Cores busy on average during the measurement window (1 = one core). */
+  server: number
+  postgres: number
+  generator: number
+  /** Everything else on the machine (other tenants, the orchestrator, the kernel). */
+  other: number
+}
+
+interface LoadFigures {
+  target: Target
+  round: number
+  throughput: number
+  ok: number
+  failed: number
+  statuses: Record<string, number>
+  latency: LatencySummary
+  cpu: Cpu
+  started?: number
+  dropped?: number
+  notes: string[]
+}
+
+let db: Database
+let options: Options
+let plan: Plan
+let stamp: string
+
+function log (line: string): void {
+  process.stdout.write(`${line}\n`)
+}
+
+function workerCount (): number {
+  return options.procs * options.threads
+}
+
+/** Deals items round-robin into `n` hands. */
+function deal<T> (items: T[], n: number): T[][] {
+  const hands: T[][] = Array.from({ length: n }, () => [])
+  items.forEach((item, i) => hands[i % n]!.push(item))
+  return hands
+}
+
+/** Deterministic shuffle (mulberry32), so every run sees the same identity order. */
+function shuffle<T> (items: T[], seed = 42): T[] {
+  let a = seed
+  const rand = (): number => {
+    a = (a + 0x6D2B79F5) | 0
+    let t = Math.imul(a ^ (a >>> 15), 1 | a)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+  const out = [...items]
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1))
+    ;[out[i], out[j]] = [out[j]!, out[i]!]
+  }
+  return out
+}
+
+function jobs (scenario: Scenario, url: string, identities: Identity[], per: (hand: Identity[]) => Partial<WorkerJob>, workers = workerCount()): WorkerJob[] {
+  return deal(identities, workers).map((hand, index) => ({
+    scenario, url, index, workers, identities: hand, setupConcurrency: 50, ...per(hand)
+  }))
+}
+
+async function withServer<T> (target: Target, name: string, fn: (server: Server) => Promise<T>): Promise<T> {
+  const profile = options.cpuProf === 'all' || (options.cpuProf === 'licensewire' && target === 'licensewire')
+  const server = await startServer(target, {
+    root: ROOT,
+    databaseUrl: db.url,
+    poolMax: options.poolMax,
+    verbose: options.verbose,
+    cpuProfile: profile ? { dir: join(RESULTS, 'profiles', stamp), name: `${name}-${target}.cpuprofile` } : undefined
+  })
+  try {
+    return await fn(server)
+  } finally {
+    await server.stop()
+    const lines = server.logLines()
+    if (lines.length > 0 && !options.verbose) {
+      log(`    ${target} logged ${lines.length} line(s) at warn or above, e.g. ${lines[0]!.slice(0, 300)}`)
+    }
+  }
+}
+
+interface CpuSnapshot { at: number, server: number, postgres: number, generator: number, machine: number }
+
+function snapshot (server: Server, generator: LoadGenerator): CpuSnapshot {
+  return {
+    at: performance.now(),
+    server: server.cpuSeconds(),
+    postgres: db.pids().reduce((sum, pid) => sum + cpuSeconds(pid), 0),
+    generator: generator.cpuSeconds(),
+    machine: machineCpu().busy
+  }
+}
+
+function cpuBetween (a: CpuSnapshot, b: CpuSnapshot): Cpu {
+  const wall = (b.at - a.at) / 1000
+  const server = (b.server - a.server) / wall
+  const postgres = (b.postgres - a.postgres) / wall
+  const generator = (b.generator - a.generator) / wall
+  return { server, postgres, generator, other: Math.max(0, (b.machine - a.machine) / wall - server - postgres - generator) }
+}
+
+function merge (results: WorkerResult[]): { ok: number, failed: number, statuses: Record<string, number>, latency: Histogram, notes: string[], started: number, dropped: number } {
+  const latency = new Histogram()
+  const statuses: Record<string, number> = {}
+  let ok = 0
+  let failed = 0
+  let started = 0
+  let dropped = 0
+  const notes: string[] = []
+  for (const r of results) {
+    ok += r.ok
+    failed += r.failed
+    started += r.started ?? 0
+    dropped += r.dropped ?? 0
+    latency.merge(r.latency)
+    for (const [k, v] of Object.entries(r.statuses)) statuses[k] = (statuses[k] ?? 0) + v
+    for (const n of r.notes) if (notes.length < 5) notes.push(n)
+  }
+  return { ok, failed, statuses, latency, notes, started, dropped }
+}
+
+/** Sets up the workers, runs warm-up + measurement, and reports the window's figures. */
+async function measureLoad (server: Server, round: number, workerJobs: WorkerJob[], timing: Timing): Promise<LoadFigures> {
+  const generator = LoadGenerator.start(ROOT, workerJobs, options.procs)
+  try {
+    const ready = await generator.waitAll('ready', 300_000)
+    const setupFailed = ready.reduce((sum, r) => sum + r.failed, 0)
+    if (setupFailed > 0) log(`    setup: ${setupFailed} session(s) failed to open, e.g. ${ready.flatMap(r => r.notes)[0] ?? ''}`)
+    const startAt = Date.now() + 300
+    generator.broadcast({ type: 'go', startAt, warmupMs: timing.warmupMs, measureMs: timing.measureMs })
+    await sleep(startAt - Date.now() + timing.warmupMs)
+    const first = snapshot(server, generator)
+    await sleep(timing.measureMs)
+    const last = snapshot(server, generator)
+    const results = await generator.waitAll('result', timing.measureMs + 120_000)
+    const m = merge(results.map(r => r.result))
+    return {
+      target: server.target,
+      round,
+      throughput: m.ok / (timing.measureMs / 1000),
+      ok: m.ok,
+      failed: m.failed,
+      statuses: m.statuses,
+      latency: m.latency.summary(),
+      cpu: cpuBetween(first, last),
+      started: m.started,
+      dropped: m.dropped,
+      notes: [...ready.flatMap(r => r.notes).slice(0, 2), ...m.notes]
+    }
+  } finally {
+    await generator.stop()
+  }
+}
+
+function describe (f: LoadFigures, unit: string): string {
+  const c = f.cpu
+  const failures = f.failed > 0 ? `, ${num(f.failed)} failed (${Object.entries(f.statuses).filter(([k]) => k !== '1').map(([k, v]) => `${k}: ${v}`).join(', ')})` : ''
+  return `${num(f.throughput)} ${unit}, p50 ${ms(f.latency.p50)}, p99 ${ms(f.latency.p99)}, max ${ms(f.latency.max)}${failures}` +
+    ` | cores: server ${c.server.toFixed(2)}, postgres ${c.postgres.toFixed(2)}, generator ${c.generator.toFixed(2)}, other ${c.other.toFixed(2)}`
+}
+
+/** Rounds alternate the order, so a noisy stretch of the machine hits both sides. */
+async function alternate<T> (targets: Target[], rounds: number, run: (target: Target, round: number) => Promise<T>): Promise<Record<Target, T[]>> {
+  const out = { licensewire: [], 'bare-ws': [], 'ws-pg': [] } as Record<Target, T[]>
+  for (let round = 1; round <= rounds; round++) {
+    const order = round % 2 === 1 ? targets : [...targets].reverse()
+    for (const target of order) out[target].push(await run(target, round))
+  }
+  return out
+}
+
+// --- fixtures ------------------------------------------------------------------------
+
+/** Licenses over `apps` apps: `hotShare` of them in app 0, the rest spread evenly; shuffled. */
+async function seedSpread (identities: number, apps: number, hotShare: number): Promise<Identity[]> {
+  const hot = Math.round(identities * hotShare)
+  const perCold = Math.ceil((identities - hot) / Math.max(1, apps - 1))
+  const seeded = await seedApps(db.pool, Array.from({ length: apps }, (_, i) => ({
+    sessionLimit: 1_000_000, licenses: i === 0 ? hot : perCold
+  })))
+  const cold = seeded.slice(1).flatMap(a => a.identities).slice(0, identities - hot)
+  return shuffle([...seeded[0]!.identities, ...cold])
+}
+
+// --- scenarios -----------------------------------------------------------------------
+
+const results: Record<string, unknown> = {}
+const rows: Row[] = []
+
+function latencyRows (scenario: string, lw: LatencySummary[], base: LatencySummary[], extra: Partial<Record<'p99', Pick<Row, 'bar' | 'result'>>> = {}): void {
+  for (const key of ['p50', 'p99', 'max'] as const) {
+    const a = median(lw.map(l => l[key]))
+    const b = median(base.map(l => l[key]))
+    rows.push({ scenario, metric: `${key} latency`, licensewire: ms(a), baseline: ms(b), ratio: ratio(a, b), bar: extra[key as 'p99']?.bar ?? '', result: extra[key as 'p99']?.result ?? '' })
+  }
+}
+
+function cpuRow (scenario: string, lw: LoadFigures[], base: LoadFigures[]): void {
+  const fmt = (f: LoadFigures[]): string => `${median(f.map(x => x.cpu.server)).toFixed(2)} / ${median(f.map(x => x.cpu.postgres)).toFixed(2)}`
+  rows.push({ scenario, metric: 'cores: server / postgres', licensewire: fmt(lw), baseline: fmt(base), ratio: '', bar: '', result: '' })
+}
+
+async function scenario1 (): Promise<void> {
+  const p = plan.s1
+  log(`\n== scenario 1: in-session packets — ${num(p.sockets)} authorized sockets sending type 15 in a closed loop (vs baseline (a))`)
+  const runs = await alternate(['licensewire', 'bare-ws'], options.rounds, async (target, round) => {
+    await resetData(db.pool)
+    const [app] = await seedApps(db.pool, [{ sessionLimit: 1_000_000, licenses: p.sockets }])
+    const figures = await withServer(target, `s1-r${round}`, server =>
+      measureLoad(server, round, jobs('inSession', server.wsUrl, app!.identities, hand => ({ sockets: hand.length })), p))
+    log(`  round ${round} ${LABEL[target]}: ${describe(figures, 'packets/s')}`)
+    return figures
+  })
+  const lw = median(runs.licensewire.map(r => r.throughput))
+  const base = median(runs['bare-ws'].map(r => r.throughput))
+  const pass = lw / base >= 0.85
+  rows.push({ scenario: '1 in-session (type 15)', metric: 'throughput (packets/s)', licensewire: num(lw), baseline: `${num(base)} (a)`, ratio: ratio(lw, base), bar: '≥ 0.85× (a)', result: pass ? 'PASS' : 'FAIL' })
+  latencyRows('', runs.licensewire.map(r => r.latency), runs['bare-ws'].map(r => r.latency))
+  cpuRow('', runs.licensewire, runs['bare-ws'])
+  results.scenario1 = { plan: p, runs, median: { licensewire: lw, baseline: base }, pass }
+}
+
+async function establishRuns (name: string, rounds: number, timing: Timing, targets: Target[] = ['licensewire', 'ws-pg']): Promise<Record<Target, LoadFigures[]>> {
+  const p = plan.s2
+  return alternate(targets, rounds, async (target, round) => {
+    await resetData(db.pool)
+    const identities = await seedSpread(p.identities, p.apps, p.hotShare)
+    const workers = workerCount()
+    const figures = await withServer(target, `${name}-r${round}`, server =>
+      measureLoad(server, round, jobs('establish', server.wsUrl, identities, () => ({ concurrency: Math.max(1, Math.round(p.concurrency / workers)) })), timing))
+    log(`  round ${round} ${LABEL[target]}: ${describe(figures, 'sessions/s')}`)
+    return figures
+  })
+}
+
+let s2LicensewireMax: number | undefined
+
+async function scenario2 (): Promise<void> {
+  const p = plan.s2
+  log(`\n== scenario 2: session establishment — connect → Initialize → Authorize → close, ${p.concurrency} clients in a closed loop,` +
+    ` ${num(p.identities)} licenses over ${p.apps} apps, ${Math.round(p.hotShare * 100)} % in one hot app (vs baseline (b))`)
+  const runs = await establishRuns('s2', options.rounds, p)
+  const lw = median(runs.licensewire.map(r => r.throughput))
+  const base = median(runs['ws-pg'].map(r => r.throughput))
+  s2LicensewireMax = lw
+  const pass = lw / base >= 0.9
+  rows.push({ scenario: '2 session establishment', metric: 'throughput (sessions/s)', licensewire: num(lw), baseline: `${num(base)} (b)`, ratio: ratio(lw, base), bar: '≥ 0.90× (b)', result: pass ? 'PASS' : 'FAIL' })
+  latencyRows('', runs.licensewire.map(r => r.latency), runs['ws-pg'].map(r => r.latency))
+  cpuRow('', runs.licensewire, runs['ws-pg'])
+  results.scenario2 = { plan: p, runs, median: { licensewire: lw, baseline: base }, pass, latencyMeasures: 'connect start → Authorize answer' }
+}
+
+async function scenario3 (): Promise<void> {
+  const p = plan.s3
+  let rate = options.s3Rate
+  let source = '--s3-rate'
+  if (rate === undefined) {
+    if (s2LicensewireMax === undefined) {
+      log('\n== scenario 3 needs the maximum of scenario 2: measuring licensewire alone once (shorter) to calibrate')
+      const calibration = await establishRuns('s3-calibration', 1, { warmupMs: 2000, measureMs: 5000 }, ['licensewire'])
+      s2LicensewireMax = median(calibration.licensewire.map(r => r.throughput))
+      source = 'half of a calibration run of scenario 2'
+    } else {
+      source = 'half of scenario 2\'s licensewire median'
+    }
+    rate = Math.max(1, Math.round(s2LicensewireMax / 2))
+  }
+  log(`\n== scenario 3: latency at a fixed offered load of ${num(rate)} sessions/s (${source}), open loop, same workload as scenario 2 (vs baseline (b))`)
+  const workers = workerCount()
+  const runs = await alternate(['licensewire', 'ws-pg'], options.rounds, async (target, round) => {
+    await resetData(db.pool)
+    const identities = await seedSpread(p.identities, plan.s2.apps, plan.s2.hotShare)
+    const figures = await withServer(target, `s3-r${round}`, server =>
+      measureLoad(server, round, jobs('fixedRate', server.wsUrl, identities, () => ({ rate: rate! / workers })), p))
+    log(`  round ${round} ${LABEL[target]}: ${describe(figures, 'sessions/s')}${figures.dropped! > 0 ? `, ${figures.dropped} dropped` : ''}`)
+    return figures
+  })
+  const lwP99 = median(runs.licensewire.map(r => r.latency.p99))
+  const pass = lwP99 <= 25
+  const lwTput = median(runs.licensewire.map(r => r.throughput))
+  const baseTput = median(runs['ws-pg'].map(r => r.throughput))
+  rows.push({ scenario: '3 fixed load', metric: `offered load (sessions/s)`, licensewire: num(rate), baseline: `${num(rate)} (b)`, ratio: '', bar: '½ max of 2', result: '' })
+  rows.push({ scenario: '', metric: 'achieved (sessions/s)', licensewire: num(lwTput), baseline: num(baseTput), ratio: ratio(lwTput, baseTput), bar: '', result: '' })
+  latencyRows('', runs.licensewire.map(r => r.latency), runs['ws-pg'].map(r => r.latency), { p99: { bar: '≤ 25 ms', result: pass ? 'PASS' : 'FAIL' } })
+  cpuRow('', runs.licensewire, runs['ws-pg'])
+  results.scenario3 = { plan: p, rate, rateSource: source, runs, median: { p99: lwP99 }, pass, latencyMeasures: 'scheduled start → Authorize answer' }
+}
+
+interface MemoryFigures {
+  target: Target
+  sessions: number
+  setupFailed: number
+  before: Memory
+  after: Memory
+  rssPerSession: number
+  heapPerSession: number
+  dbAuthorized?: { counter: number, rows: number }
+}
+
+async function scenario4 (): Promise<void> {
+  const p = plan.s4
+  const processes = Math.max(2, options.procs)
+  log(`\n== scenario 4: ${num(p.sockets)} idle authorized sessions, generator sockets in ${processes} processes (vs baseline (a) holding as many idle sockets)`)
+  const runs = await alternate(['licensewire', 'bare-ws'], 1, async target => {
+    await resetData(db.pool)
+    const [app] = await seedApps(db.pool, [{ sessionLimit: p.sockets + p.warmSockets + 100, licenses: p.sockets + p.warmSockets }])
+    const warm = app!.identities.slice(0, p.warmSockets)
+    const held = app!.identities.slice(p.warmSockets)
+    return withServer(target, 's4', async server => {
+      // Warm-up: code paths loaded and compiled before "before" is read.
+      const warmGen = LoadGenerator.start(ROOT, jobs('idle', server.wsUrl, warm, hand => ({ sockets: hand.length }), processes), processes)
+      await warmGen.waitAll('ready', 120_000)
+      await warmGen.stop()
+      await sleep(2000)
+      const before = await server.memory()
+      const workers = processes * options.threads
+      const generator = LoadGenerator.start(ROOT, jobs('idle', server.wsUrl, held, hand => ({ sockets: hand.length }), workers), processes)
+      try {
+        const ready = await generator.waitAll('ready', 600_000)
+        const opened = ready.reduce((sum, r) => sum + r.opened, 0)
+        const setupFailed = ready.reduce((sum, r) => sum + r.failed, 0)
+        await sleep(2000)
+        const after = await server.memory()
+        const dbAuthorized = target === 'licensewire' ? await authorizedCounts(db.pool, app!.id) : undefined
+        const figures: MemoryFigures = {
+          target,
+          sessions: opened,
+          setupFailed,
+          before,
+          after,
+          rssPerSession: (after.rss - before.rss) / opened,
+          heapPerSession: (after.heapUsed - before.heapUsed) / opened,
+          dbAuthorized
+        }
+        log(`  ${LABEL[target]}: ${num(opened)} sessions${setupFailed > 0 ? ` (${setupFailed} failed to open)` : ''}; RSS ${mib(before.rss)} → ${mib(after.rss)},` +
+          ` heap ${mib(before.heapUsed)} → ${mib(after.heapUsed)}; per session RSS ${kib(figures.rssPerSession)}, heap ${kib(figures.heapPerSession)}` +
+          (dbAuthorized !== undefined ? `; authorized in Postgres: ${dbAuthorized.counter}` : ''))
+        return figures
+      } finally {
+        await generator.stop()
+      }
+    })
+  })
+  const lw = runs.licensewire[0]!
+  const base = runs['bare-ws'][0]!
+  const pass = lw.rssPerSession <= 16 * 1024 && lw.rssPerSession <= 2 * base.rssPerSession && lw.setupFailed === 0
+  const scenario = `4 ${num(p.sockets / 1000)}k idle sessions`
+  rows.push({ scenario, metric: 'sessions held', licensewire: num(lw.sessions), baseline: `${num(base.sessions)} (a)`, ratio: '', bar: '', result: '' })
+  rows.push({ scenario: '', metric: 'RSS before → after', licensewire: `${mib(lw.before.rss)} → ${mib(lw.after.rss)}`, baseline: `${mib(base.before.rss)} → ${mib(base.after.rss)}`, ratio: '', bar: '', result: '' })
+  rows.push({ scenario: '', metric: 'heap before → after', licensewire: `${mib(lw.before.heapUsed)} → ${mib(lw.after.heapUsed)}`, baseline: `${mib(base.before.heapUsed)} → ${mib(base.after.heapUsed)}`, ratio: '', bar: '', result: '' })
+  rows.push({ scenario: '', metric: 'RSS per session', licensewire: kib(lw.rssPerSession), baseline: kib(base.rssPerSession), ratio: ratio(lw.rssPerSession, base.rssPerSession), bar: '≤ 16 KiB, ≤ 2× (a)', result: pass ? 'PASS' : 'FAIL' })
+  rows.push({ scenario: '', metric: 'heap per session', licensewire: kib(lw.heapPerSession), baseline: kib(base.heapPerSession), ratio: ratio(lw.heapPerSession, base.heapPerSession), bar: '', result: '' })
+  results.scenario4 = { plan: p, runs, pass }
+}
+
+interface StormFigures {
+  target: Target
+  sockets: number
+  initialized: number
+  ok: number
+  statuses: Record<string, number>
+  latency: LatencySummary
+  spanMs: number
+  db: { counter: number, rows: number }
+  exact: boolean
+  notes: string[]
+}
+
+async function scenario5 (): Promise<void> {
+  const p = plan.s5
+  log(`\n== scenario 5: quota storm — ${num(p.sockets)} initialized sockets send Authorize at once for ${num(p.slots)} slots of one app`)
+  const runs = await alternate(['licensewire', 'ws-pg'], options.rounds, async (target, round) => {
+    await resetData(db.pool)
+    const [app] = await seedApps(db.pool, [{ sessionLimit: p.slots, licenses: p.sockets }])
+    return withServer(target, `s5-r${round}`, async server => {
+      const processes = Math.max(2, options.procs)
+      const generator = LoadGenerator.start(ROOT, jobs('storm', server.wsUrl, app!.identities, hand => ({ sockets: hand.length }), processes * options.threads), processes)
+      try {
+        const ready = await generator.waitAll('ready', 300_000)
+        const initialized = ready.reduce((sum, r) => sum + r.opened, 0)
+        generator.broadcast({ type: 'go', startAt: Date.now() + 300, warmupMs: 0, measureMs: 0 })
+        const out = (await generator.waitAll('result', 120_000)).map(r => r.result)
+        const m = merge(out)
+        const counts = await authorizedCounts(db.pool, app!.id)
+        const figures: StormFigures = {
+          target,
+          sockets: p.sockets,
+          initialized,
+          ok: m.ok,
+          statuses: m.statuses,
+          latency: m.latency.summary(),
+          spanMs: Math.max(...out.map(r => r.spanMs ?? 0)),
+          db: counts,
+          exact: initialized === p.sockets && m.ok === p.slots && counts.counter === p.slots && counts.rows === p.slots,
+          notes: [...ready.flatMap(r => r.notes), ...m.notes].slice(0, 5)
+        }
+        log(`  round ${round} ${LABEL[target]}: ${num(initialized)} initialized, Ok ${num(m.ok)} of ${num(p.slots)} slots,` +
+          ` statuses ${JSON.stringify(m.statuses)}, Postgres counter ${counts.counter} / rows ${counts.rows}, storm over in ${ms(figures.spanMs)}` +
+          (figures.exact ? '' : ' — NOT EXACT'))
+        return figures
+      } finally {
+        await generator.stop()
+      }
+    })
+  })
+  const exact = runs.licensewire.every(r => r.exact)
+  const show = (r: StormFigures[]): string => r.map(x => num(x.ok)).join(', ')
+  rows.push({ scenario: '5 quota storm', metric: `Ok answers (${options.rounds > 1 ? 'each round' : 'one round'})`, licensewire: show(runs.licensewire), baseline: `${show(runs['ws-pg'])} (b)`, ratio: '', bar: `= ${num(p.slots)} exactly`, result: exact ? 'PASS' : 'FAIL' })
+  rows.push({ scenario: '', metric: 'Postgres counter / rows', licensewire: runs.licensewire.map(r => `${r.db.counter}/${r.db.rows}`).join(', '), baseline: runs['ws-pg'].map(r => `${r.db.counter}/${r.db.rows}`).join(', '), ratio: '', bar: '', result: '' })
+  const span = (r: StormFigures[]): number => median(r.map(x => x.spanMs))
+  rows.push({ scenario: '', metric: 'storm settled in', licensewire: ms(span(runs.licensewire)), baseline: ms(span(runs['ws-pg'])), ratio: ratio(span(runs.licensewire), span(runs['ws-pg'])), bar: '', result: '' })
+  latencyRows('', runs.licensewire.map(r => r.latency), runs['ws-pg'].map(r => r.latency))
+  results.scenario5 = { plan: p, runs, pass: exact }
+}
+
+// --- main ------------------------------------------------------------------------------
+
+function build (): void {
+  for (let attempt = 1; attempt <= 4; attempt++) {
+    const out = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, encoding: 'utf8' })
+    if (out.status === 0) return
+    const message = `${out.stdout}${out.stderr}`.trim().split('\n').slice(0, 10).join('\n')
+    if (attempt < 4) {
+      log(`build failed (attempt ${attempt}); src/ may be mid-edit, retrying in 15 s:\n${message}`)
+      spawnSync('sleep', ['15'])
+    } else if (existsSync(join(ROOT, 'dist/src/server.js'))) {
+      log(`build still failing; using the existing dist/ (may be stale):\n${message}`)
+    } else {
+      throw new Error(`npm run build failed:\n${message}`)
+    }
+  }
+}
+
+let clusterStarted = false
+
+function emergencyStop (): void {
+  killAllGenerators()
+  killAllServers()
+  if (clusterStarted) stopCluster(ROOT, PG_DIR)
+}
+
+async function main (): Promise<void> {
+  options = parseOptions(process.argv.slice(2))
+  if (process.argv.includes('--help')) {
+    log('see bench/README.md')
+    return
+  }
+  plan = options.quick ? QUICK : FULL
+  const started = new Date()
+  stamp = started.toISOString().replace(/[:.]/g, '-')
+  const t0 = performance.now()
+  if (options.build) {
+    log('building licensewire (npm run build)…')
+    build()
+  }
+  db = await openDatabase(ROOT, PG_DIR, () => { clusterStarted = true })
+  const machine = {
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    totalMemoryBytes: os.totalmem(),
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    loadAverageAtStart: os.loadavg()
+  }
+  log(`machine: ${machine.cpu}, ${machine.cores} cores, ${mib(machine.totalMemoryBytes)}, load ${machine.loadAverageAtStart.map(l => l.toFixed(2)).join(' ')}`)
+  log(`node ${process.version}; ${db.version.split(',')[0]} (${db.own ? `throw-away cluster in ${PG_DIR}` : 'DATABASE_URL'})`)
+  log(`plan: ${options.quick ? 'quick' : 'full'}, scenarios ${[...options.only].join(',')}, ${options.rounds} round(s) alternating, ` +
+    `generator ${options.procs} process(es) × ${options.threads} worker thread(s), pool ${options.poolMax}` +
+    (options.cpuProf !== 'off' ? `, CPU profiling ${options.cpuProf} (profiled figures are slower than real)` : ''))
+  try {
+    if (options.only.has(1)) await scenario1()
+    if (options.only.has(2)) await scenario2()
+    if (options.only.has(3)) await scenario3()
+    if (options.only.has(4)) await scenario4()
+    if (options.only.has(5)) await scenario5()
+  } finally {
+    await db.stop()
+    clusterStarted = false
+  }
+  const seconds = (performance.now() - t0) / 1000
+  log(`\nlicensewire vs baselines measured in the same run (medians of ${options.rounds} round(s); latency in ms; ratio = licensewire / baseline)\n`)
+  log(renderTable(rows))
+  const bars = rows.filter(r => r.result !== '')
+  log(`\n${bars.filter(r => r.result === 'PASS').length} of ${bars.length} bars passed; the whole run took ${Math.round(seconds)} s`)
+
+  mkdirSync(RESULTS, { recursive: true })
+  const file = join(RESULTS, `${stamp}.json`)
+  writeFileSync(file, JSON.stringify({
+    startedAt: started.toISOString(),
+    durationSeconds: seconds,
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    options: { ...options, only: [...options.only] },
+    plan,
+    machine,
+    node: process.version,
+    postgres: db.version,
+    database: db.own ? 'throw-away local cluster (scripts/pg-test-cluster.sh)' : 'DATABASE_URL',
+    table: rows,
+    scenarios: results
+  }, null, 2))
+  log(`results: ${relative(ROOT, file)}` + (options.cpuProf !== 'off' ? `; CPU profiles: ${relative(ROOT, join(RESULTS, 'profiles', stamp))} (summarise with: npx tsx bench/profile.ts <file>)` : ''))
+}
+
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`\n${signal}: stopping servers, generators and Postgres\n`)
+    emergencyStop()
+    process.exit(code)
+  })
+}
+
+main().catch(err => {
+  console.error(err instanceof Error ? err.stack ?? err.message : err)
+  emergencyStop()
+  process.exit(1)
+})
