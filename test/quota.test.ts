@@ -3,8 +3,9 @@ import assert from 'node:assert/strict'
 import WebSocket from 'ws'
 import { slowPool, testDatabase, type TestDatabase } from './helpers/database.js'
 import { startServer, type TestServer } from './helpers/server.js'
-import { initializedClients, tally, TestClient, waitFor } from './helpers/client.js'
-import { authorizedSessions, createApp, createLicense, createLicenses, licenseRow, sessionRows } from './helpers/fixtures.js'
+import { TestClient, waitFor } from './helpers/client.js'
+import { authorizedSessions, createApp, createLicense, sessionRows } from './helpers/fixtures.js'
+import { bindingRace, quotaRace } from './helpers/races.js'
 
 let db: TestDatabase
 let server: TestServer
@@ -20,37 +21,11 @@ after(async () => {
 
 describe('app session quota on one instance', () => {
   test('200 sockets race for 50 slots: exactly 50 Ok; 10 logouts free exactly 10', async () => {
-    const app = await createApp(db.pool, { sessionLimit: 50 })
-    const keys = await createLicenses(db.pool, app.id, 200)
-    const clients = await initializedClients([server.wsUrl], app.key, 200)
-    const replies = await Promise.all(clients.map((c, i) => c.authorize(keys[i]!)))
-    assert.deepEqual(tally(replies), { 1: 50, 602: 150 })
-    assert.equal(await authorizedSessions(db.pool, app.id), 50)
-    // Rejected ones changed nothing.
-    const losers = clients.filter((_, i) => replies[i]!.status === 602)
-    const loserKeys = keys.filter((_, i) => replies[i]!.status === 602)
-    assert.equal((await licenseRow(db.pool, app.id, loserKeys[0]!))?.activated_at, null)
-
-    const winners = clients.filter((_, i) => replies[i]!.status === 1)
-    const logouts = await Promise.all(winners.slice(0, 10).map(c => c.request(5)))
-    assert.deepEqual(tally(logouts), { 1: 10 })
-    const retries = await Promise.all(losers.map((c, i) => c.authorize(loserKeys[i]!)))
-    assert.deepEqual(tally(retries), { 1: 10, 602: 140 })
-    assert.equal(await authorizedSessions(db.pool, app.id), 50)
-    await Promise.all(clients.map(c => c.closeAndWait()))
-    await waitFor(async () => await authorizedSessions(db.pool, app.id) === 0 && await sessionRows(db.pool, app.id) === 0)
+    await quotaRace(db, [server.wsUrl])
   })
 
   test('20 client_ids race for one unbound license: one binds, the rest get 502', async () => {
-    const app = await createApp(db.pool)
-    const key = await createLicense(db.pool, app.id)
-    const clients = await initializedClients([server.wsUrl], app.key, 20, 'racer')
-    const replies = await Promise.all(clients.map(c => c.authorize(key)))
-    assert.deepEqual(tally(replies), { 1: 1, 502: 19 })
-    const winner = replies.findIndex(r => r.status === 1)
-    assert.equal((await licenseRow(db.pool, app.id, key))?.client_id, `racer-${String(winner).padStart(4, '0')}`)
-    assert.equal(await authorizedSessions(db.pool, app.id), 1)
-    for (const c of clients) c.close()
+    await bindingRace(db, [server.wsUrl])
   })
 
   test('a client that closes and at once reconnects finds its slot free', async () => {

@@ -4,7 +4,8 @@ import { testDatabase, type TestDatabase } from '../helpers/database.js'
 import { startServer, type TestServer } from '../helpers/server.js'
 import { initializedClients, tally, TestClient, waitFor } from '../helpers/client.js'
 import { spawnService } from '../helpers/process.js'
-import { authorizedSessions, createApp, createLicense, createLicenses, licenseRow, sessionRows } from '../helpers/fixtures.js'
+import { authorizedSessions, createApp, createLicense, createLicenses, sessionRows } from '../helpers/fixtures.js'
+import { bindingRace, quotaRace } from '../helpers/races.js'
 import { listenerName } from '../../src/db/event-bus.js'
 
 // Several instances sharing one real Postgres, as replicas behind a load balancer.
@@ -26,34 +27,13 @@ after(async () => {
 
 describe('app session quota across two instances', () => {
   test('200 sockets over both instances race for 50 slots: exactly 50 Ok; 10 logouts free exactly 10', async () => {
-    const app = await createApp(db.pool, { sessionLimit: 50 })
-    const keys = await createLicenses(db.pool, app.id, 200)
-    const clients = await initializedClients([a.wsUrl, b.wsUrl], app.key, 200)
-    const replies = await Promise.all(clients.map((c, i) => c.authorize(keys[i]!)))
-    assert.deepEqual(tally(replies), { 1: 50, 602: 150 })
-    assert.equal(await authorizedSessions(db.pool, app.id), 50)
+    const replies = await quotaRace(db, [a.wsUrl, b.wsUrl])
     const okOn = (n: number): number => replies.filter((r, i) => r.status === 1 && i % 2 === n).length
     assert.ok(okOn(0) > 0 && okOn(1) > 0, `both instances granted slots (${okOn(0)} + ${okOn(1)})`)
-
-    const winners = clients.filter((_, i) => replies[i]!.status === 1)
-    assert.deepEqual(tally(await Promise.all(winners.slice(0, 10).map(c => c.request(5)))), { 1: 10 })
-    const losers = clients.map((c, i) => ({ c, key: keys[i]! })).filter((_, i) => replies[i]!.status === 602)
-    const retries = await Promise.all(losers.map(({ c, key }) => c.authorize(key)))
-    assert.deepEqual(tally(retries), { 1: 10, 602: 140 })
-    assert.equal(await authorizedSessions(db.pool, app.id), 50)
-    await Promise.all(clients.map(c => c.closeAndWait()))
-    await waitFor(async () => await authorizedSessions(db.pool, app.id) === 0 && await sessionRows(db.pool, app.id) === 0)
   })
 
   test('20 client_ids on both instances race for one unbound license: exactly one binds', async () => {
-    const app = await createApp(db.pool)
-    const key = await createLicense(db.pool, app.id)
-    const clients = await initializedClients([a.wsUrl, b.wsUrl], app.key, 20, 'racer')
-    const replies = await Promise.all(clients.map(c => c.authorize(key)))
-    assert.deepEqual(tally(replies), { 1: 1, 502: 19 })
-    const winner = replies.findIndex(r => r.status === 1)
-    assert.equal((await licenseRow(db.pool, app.id, key))?.client_id, `racer-${String(winner).padStart(4, '0')}`)
-    for (const c of clients) c.close()
+    await bindingRace(db, [a.wsUrl, b.wsUrl])
   })
 
   test('online users count sums the sessions of both instances', async () => {
