@@ -3,9 +3,10 @@
  * `node --cpu-prof`): top functions by self time, top by inclusive time, and self
  * time per package / area.
  *
- *   npx tsx bench/profile.ts <file.cpuprofile> [--top=25] [--match=substring]
+ *   npx tsx bench/profile.ts <file.cpuprofile> [--top=25] [--match=substring] [--callers=substring]
  *
- * --match limits the inclusive table to functions whose name or file contains it.
+ * --match limits the inclusive table to functions whose name or file contains it;
+ * --callers shows the call paths (innermost first) that lead to matching functions.
  */
 import { readFileSync } from 'node:fs'
 import { basename } from 'node:path'
@@ -49,6 +50,8 @@ function frameKey (f: CallFrame): string {
 }
 
 export interface ProfileSummary {
+  /** Call paths into functions matching `callers`, innermost first, by self time. */
+  callers: { path: string, ms: number }[]
   totalMs: number
   busyMs: number
   self: { key: string, area: string, ms: number }[]
@@ -56,7 +59,7 @@ export interface ProfileSummary {
   areas: { area: string, ms: number }[]
 }
 
-export function summarise (profile: CpuProfile): ProfileSummary {
+export function summarise (profile: CpuProfile, callersOf?: string, depth = 6): ProfileSummary {
   const byId = new Map<number, ProfileNode>()
   const parent = new Map<number, number>()
   for (const node of profile.nodes) {
@@ -66,6 +69,7 @@ export function summarise (profile: CpuProfile): ProfileSummary {
   const self = new Map<string, { area: string, us: number }>()
   const inclusive = new Map<string, number>()
   const areas = new Map<string, number>()
+  const callers = new Map<string, number>()
   let total = 0
   let idle = 0
   profile.samples.forEach((id, i) => {
@@ -79,6 +83,14 @@ export function summarise (profile: CpuProfile): ProfileSummary {
     entry.us += us
     self.set(key, entry)
     areas.set(where, (areas.get(where) ?? 0) + us)
+    if (callersOf !== undefined && key.includes(callersOf)) {
+      const path: string[] = []
+      for (let at = parent.get(id); at !== undefined && path.length < depth; at = parent.get(at)) {
+        path.push(frameKey(byId.get(at)!.callFrame).replace(/\s+/g, ' '))
+      }
+      const p = path.join(' <- ')
+      callers.set(p, (callers.get(p) ?? 0) + us)
+    }
     const seen = new Set<string>()
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
       const k = frameKey(byId.get(at)!.callFrame)
@@ -88,6 +100,7 @@ export function summarise (profile: CpuProfile): ProfileSummary {
     }
   })
   return {
+    callers: [...callers].map(([path, us]) => ({ path, ms: us / 1000 })).sort((a, b) => b.ms - a.ms),
     totalMs: total / 1000,
     busyMs: (total - idle) / 1000,
     self: [...self].map(([key, v]) => ({ key, area: v.area, ms: v.us / 1000 })).sort((a, b) => b.ms - a.ms),
@@ -105,7 +118,8 @@ function main (): void {
   }
   const top = Number(args.find(a => a.startsWith('--top='))?.slice(6) ?? 25)
   const match = args.find(a => a.startsWith('--match='))?.slice(8)
-  const s = summarise(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile)
+  const callersOf = args.find(a => a.startsWith('--callers='))?.slice(10)
+  const s = summarise(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, callersOf)
   const pct = (ms: number): string => `${((100 * ms) / s.busyMs).toFixed(1).padStart(5)} %`
   const ms = (v: number): string => v.toFixed(0).padStart(8)
   console.log(`${basename(file)}: ${(s.totalMs / 1000).toFixed(1)} s profiled, ${(s.busyMs / 1000).toFixed(1)} s busy (not idle); % are of busy time\n`)
@@ -116,6 +130,10 @@ function main (): void {
   const inclusive = s.inclusive.filter(f => match === undefined || f.key.includes(match))
   console.log(`\ntop ${top} functions by inclusive time${match === undefined ? '' : ` matching "${match}"`}`)
   for (const f of inclusive.slice(0, top)) console.log(`${ms(f.ms)} ms ${pct(f.ms)}  ${f.key}`)
+  if (callersOf !== undefined) {
+    console.log(`\ncall paths into "${callersOf}" (innermost caller first)`)
+    for (const c of s.callers.slice(0, top)) console.log(`${ms(c.ms)} ms ${pct(c.ms)}  ${c.path}`)
+  }
 }
 
 if (process.argv[1] !== undefined && /profile\.ts$/.test(process.argv[1])) main()

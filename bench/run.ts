@@ -65,7 +65,7 @@ function parseOptions (argv: string[]): Options {
   return {
     quick,
     only,
-    rounds: int('rounds', quick ? 1 : 2),
+    rounds: int('rounds', quick ? 1 : 3),
     procs: int('procs', 2),
     threads: int('threads', 1),
     poolMax: int('pool', 20),
@@ -185,13 +185,13 @@ async function withServer<T> (target: Target, name: string, fn: (server: Server)
   }
 }
 
-interface CpuSnapshot { at: number, server: number, postgres: number, generator: number, machine: number }
+interface CpuSnapshot { at: number, server: number, postgres: Map<number, number>, generator: number, machine: number }
 
 function snapshot (server: Server, generator: LoadGenerator): CpuSnapshot {
   return {
     at: performance.now(),
     server: server.cpuSeconds(),
-    postgres: db.pids().reduce((sum, pid) => sum + cpuSeconds(pid), 0),
+    postgres: new Map(db.pids().map(pid => [pid, cpuSeconds(pid)])),
     generator: generator.cpuSeconds(),
     machine: machineCpu().busy
   }
@@ -200,7 +200,10 @@ function snapshot (server: Server, generator: LoadGenerator): CpuSnapshot {
 function cpuBetween (a: CpuSnapshot, b: CpuSnapshot): Cpu {
   const wall = (b.at - a.at) / 1000
   const server = (b.server - a.server) / wall
-  const postgres = (b.postgres - a.postgres) / wall
+  // Per backend, so one that exited meanwhile (an earlier server's pool) does not count negative.
+  let pg = 0
+  for (const [pid, seconds] of b.postgres) pg += seconds - (a.postgres.get(pid) ?? 0)
+  const postgres = pg / wall
   const generator = (b.generator - a.generator) / wall
   return { server, postgres, generator, other: Math.max(0, (b.machine - a.machine) / wall - server - postgres - generator) }
 }
@@ -537,6 +540,15 @@ function build (): void {
   }
 }
 
+/** Which code was measured: HEAD and the uncommitted files under src/, plugins/, migrations/ (read-only git). */
+function codeState (): { commit: string, dirty: string[] } {
+  const git = (...args: string[]): string => spawnSync('git', ['--no-optional-locks', ...args], { cwd: ROOT, encoding: 'utf8' }).stdout ?? ''
+  return {
+    commit: git('rev-parse', 'HEAD').trim() || 'unknown',
+    dirty: git('status', '--porcelain', '--', 'src', 'plugins', 'migrations').split('\n').filter(l => l.trim() !== '').map(l => l.slice(3))
+  }
+}
+
 let clusterStarted = false
 
 function emergencyStop (): void {
@@ -560,6 +572,7 @@ async function main (): Promise<void> {
     build()
   }
   db = await openDatabase(ROOT, PG_DIR, () => { clusterStarted = true })
+  const code = codeState()
   const machine = {
     cpu: os.cpus()[0]?.model ?? 'unknown',
     cores: os.cpus().length,
@@ -568,6 +581,7 @@ async function main (): Promise<void> {
     loadAverageAtStart: os.loadavg()
   }
   log(`machine: ${machine.cpu}, ${machine.cores} cores, ${mib(machine.totalMemoryBytes)}, load ${machine.loadAverageAtStart.map(l => l.toFixed(2)).join(' ')}`)
+  log(`code: ${code.commit.slice(0, 10)}${code.dirty.length > 0 ? ` + uncommitted changes in ${code.dirty.length} file(s) of src/, plugins/, migrations/` : ''}`)
   log(`node ${process.version}; ${db.version.split(',')[0]} (${db.own ? `throw-away cluster in ${PG_DIR}` : 'DATABASE_URL'})`)
   log(`plan: ${options.quick ? 'quick' : 'full'}, scenarios ${[...options.only].join(',')}, ${options.rounds} round(s) alternating, ` +
     `generator ${options.procs} process(es) × ${options.threads} worker thread(s), pool ${options.poolMax}` +
@@ -599,6 +613,7 @@ async function main (): Promise<void> {
     machine,
     node: process.version,
     postgres: db.version,
+    code,
     database: db.own ? 'throw-away local cluster (scripts/pg-test-cluster.sh)' : 'DATABASE_URL',
     table: rows,
     scenarios: results

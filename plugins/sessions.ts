@@ -20,9 +20,7 @@ export default fp<ResolvedOptions>(async function licensewireSessions (app, opti
     (app.websocketServer.options.maxPayload ?? Infinity) <= options.maxPayloadBytes
   )
   await hub.start()
-  app.licensewireEvents.subscribe(event => hub.apply(event), () => {
-    hub.reconcile().catch(err => app.log.error({ err }, 'reconciling live sessions failed'))
-  })
+  app.licensewireEvents.subscribe(hub.busListener())
   app.decorate('licensewireHub', hub)
   app.addHook('preClose', async () => { await hub.drain() })
   app.addHook('onClose', async () => { hub.stop() })

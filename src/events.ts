@@ -22,10 +22,21 @@ export const LicenseEvent = {
 } as const
 export type LicenseEventCode = typeof LicenseEvent[keyof typeof LicenseEvent]
 
+/** What an instance hears from the bus. */
+export interface BusListener {
+  /** An admin change for live sessions. */
+  event: (event: LiveEvent) => void
+  /** A license row changed (any writer); cached license state of it is stale. */
+  licenseChanged: (licenseId: number) => void
+  /** Delivery is live from now on: nothing is missed until `down`. */
+  up: () => void
+  /** Delivery stopped; whatever happens until the next `up` is missed. */
+  down: () => void
+}
+
 export interface EventBus {
   /** Delivers the event to every instance, this one included. */
   publish: (event: LiveEvent) => Promise<void>
-  /** `onEvent` for each event; `onResync` after a gap in delivery (listener reconnected). */
-  subscribe: (onEvent: (event: LiveEvent) => void, onResync: () => void) => void
+  subscribe: (listener: BusListener) => void
   close: () => Promise<void>
 }

@@ -31,13 +31,21 @@ export function createMetrics (pool: Pool): Metrics {
       this.set({ state: 'waiting' }, pool.waitingCount)
     }
   })
+  // Label lookups hash their labels on every call: keep the children per packet outcome.
+  const perOutcome = new Map<string, { count: { inc: () => void }, time: { observe: (v: number) => void } }>()
   return {
     registry,
     opened: () => openSockets.inc(),
     closed: code => { openSockets.dec(); closes.inc({ code: String(code) }) },
     packet: (type, status, seconds) => {
-      packets.inc({ type, status: String(status) })
-      latency.observe({ type }, seconds)
+      const key = `${type}:${status}`
+      let child = perOutcome.get(key)
+      if (child === undefined) {
+        child = { count: packets.labels(type, String(status)), time: latency.labels(type) }
+        perOutcome.set(key, child)
+      }
+      child.count.inc()
+      child.time.observe(seconds)
     }
   }
 }

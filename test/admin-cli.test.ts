@@ -63,7 +63,8 @@ test('the CLI process creates and lists apps, JSON or table', async () => {
   assert.equal(listed.code, 0, listed.stderr)
   const lines = listed.stdout.trimEnd().split('\n')
   assert.match(lines[0]!, /^ID +NAME +VERSION +PAUSED +SESSION_LIMIT +WEBSOCKET_API_KEY$/)
-  const row = lines.find(l => l.includes('Cli app'))!
+  // A shared database may hold other apps of the same name: find ours by id.
+  const row = lines.find(l => l.startsWith(`${app.id} `))!
   assert.match(row, new RegExp(`^${app.id} +Cli app +2\\.0\\.0 +false +5 +${app.websocket_api_key}$`))
   assert.equal(row.indexOf('Cli app'), lines[0]!.indexOf('NAME'), 'columns line up')
 })

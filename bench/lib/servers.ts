@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process'
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { cpuSeconds, freePort, rssBytes, sleep, spawnNode, waitExit } from './proc.js'
@@ -27,7 +27,7 @@ export interface ServerSettings {
   databaseUrl: string
   poolMax: number
   verbose: boolean
-  /** Write a V8 CPU profile of the licensewire server (on exit) into this directory under this name. */
+  /** Write a V8 CPU profile of the server (on exit) into this directory under this name. */
   cpuProfile?: { dir: string, name: string }
 }
 
@@ -61,11 +61,14 @@ export async function startServer (target: Target, settings: ServerSettings): Pr
   const args = ['--expose-gc']
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1' }
   let readyPath = '/healthz'
+  // Each thread writes its own profile (with tsx, module hooks run on a second
+  // thread), so they go to a directory of their own first; see keepMainProfile.
+  const profileDir = settings.cpuProfile === undefined ? undefined : join(settings.cpuProfile.dir, `.${settings.cpuProfile.name}`)
+  if (profileDir !== undefined) {
+    mkdirSync(profileDir, { recursive: true })
+    args.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`)
+  }
   if (target === 'licensewire') {
-    if (settings.cpuProfile !== undefined) {
-      mkdirSync(settings.cpuProfile.dir, { recursive: true })
-      args.push('--cpu-prof', `--cpu-prof-dir=${settings.cpuProfile.dir}`, `--cpu-prof-name=${settings.cpuProfile.name}`)
-    }
     args.push('--import', probe, join(settings.root, 'dist/src/server.js'))
     Object.assign(env, {
       DATABASE_URL: settings.databaseUrl,
@@ -100,7 +103,15 @@ export async function startServer (target: Target, settings: ServerSettings): Pr
   child.stdout!.on('data', collect)
   child.stderr!.on('data', collect)
   let exited = false
-  child.once('exit', () => { exited = true; running.delete(child) })
+  let stopping = false
+  child.once('exit', (code, signal) => {
+    exited = true
+    running.delete(child)
+    if (!stopping) {
+      log.push(`${target} exited unexpectedly (${signal ?? `code ${code}`})`)
+      process.stderr.write(`  [${target}] exited unexpectedly (${signal ?? `code ${code}`}); last output:\n${log.slice(-10).map(l => `    ${l}`).join('\n')}\n`)
+    }
+  })
 
   const base = `http://127.0.0.1:${port}`
   const deadline = Date.now() + 60_000
@@ -141,10 +152,19 @@ export async function startServer (target: Target, settings: ServerSettings): Pr
     logLines: () => [...log],
     stop: async () => {
       if (exited) return
+      stopping = true
       // licensewire drains gracefully (1001, then releases its sessions) and, with
       // --cpu-prof, writes its profile on the way out.
       child.kill('SIGTERM')
       await waitExit(child, 30_000)
+      if (profileDir !== undefined) keepMainProfile(profileDir, pid, join(settings.cpuProfile!.dir, settings.cpuProfile!.name))
     }
   }
+}
+
+/** Keeps the main thread's profile (CPU.<date>.<time>.<pid>.0.<seq>.cpuprofile) as `target`. */
+function keepMainProfile (dir: string, pid: number, target: string): void {
+  const main = readdirSync(dir).find(f => f.includes(`.${pid}.0.`) && f.endsWith('.cpuprofile'))
+  if (main !== undefined) renameSync(join(dir, main), target)
+  rmSync(dir, { recursive: true, force: true })
 }

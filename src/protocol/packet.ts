@@ -2,6 +2,7 @@ import type { Static, TSchema } from '@sinclair/typebox'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Repositories } from '../repositories/index.js'
 import type { ResolvedOptions } from '../options.js'
+import type { LicenseCache } from '../session/license-cache.js'
 import type { Session } from '../session/session.js'
 import type { CloseSpec } from './close-codes.js'
 
@@ -17,6 +18,10 @@ export interface PacketContext {
    * find its old slot free instead of a 602.
    */
   settleReleases: () => Promise<boolean>
+  /** Drops the session's authorization and gives its quota slot back. */
+  releaseAuthorization: (session: Session) => Promise<void>
+  /** License state for packet 15, cached only while every change to it is heard. */
+  licenseCache: LicenseCache
 }
 
 /** A response without `id`: the dispatcher adds it. `status` is written last. */

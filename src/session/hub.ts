@@ -6,7 +6,8 @@ import { createRegistry, type RegisteredPacket } from '../protocol/registry.js'
 import { Status } from '../protocol/statuses.js'
 import { Session } from './session.js'
 import { effectsOf, PanelEvent } from './panel-events.js'
-import { LicenseEvent, type LiveEvent } from '../events.js'
+import { LicenseEvent, type BusListener, type LiveEvent } from '../events.js'
+import { LicenseCache } from './license-cache.js'
 
 export interface HubMetrics {
   opened: () => void
@@ -40,14 +41,19 @@ export class Hub {
   private readonly ctx: PacketContext
 
   constructor (
-    deps: Omit<PacketContext, 'settleReleases'>,
+    deps: Omit<PacketContext, 'settleReleases' | 'releaseAuthorization' | 'licenseCache'>,
     packets: PacketDefinition[],
     private readonly metrics: HubMetrics,
     /** True when the WebSocket server enforces maxPayload itself (closing 1009). */
     private readonly payloadLimitedByWs: boolean
   ) {
     this.registry = createRegistry(packets)
-    this.ctx = { ...deps, settleReleases: () => this.settleReleases() }
+    this.ctx = {
+      ...deps,
+      settleReleases: () => this.settleReleases(),
+      releaseAuthorization: session => this.dropAuthorization(session),
+      licenseCache: new LicenseCache(id => deps.repos.licenses.current(id))
+    }
   }
 
   private async settleReleases (): Promise<boolean> {
@@ -86,9 +92,26 @@ export class Hub {
   }
 
   private async dropAuthorization (session: Session): Promise<void> {
-    if (session.authorization === null) return
+    const auth = session.authorization
+    if (auth === null) return
     await this.ctx.repos.sessions.releaseAuthorization(session.id)
     session.authorization = null
+    this.ctx.licenseCache.forget(auth.licenseId)
+  }
+
+  /** How this instance reacts to what the event bus hears. */
+  busListener (): BusListener {
+    const cache = this.ctx.licenseCache
+    return {
+      event: event => this.apply(event),
+      licenseChanged: licenseId => cache.changed(licenseId),
+      up: () => {
+        cache.up()
+        // Whatever was missed while not hearing is read back from the database.
+        this.reconcile().catch(err => this.ctx.log.error({ err }, 'reconciling live sessions failed'))
+      },
+      down: () => cache.down()
+    }
   }
 
   /**
@@ -260,6 +283,7 @@ export class Hub {
     // After any packet still in flight, so an authorize that lands is released too.
     const release = session.enqueue(async () => {
       if (session.initialized && !this.retired) await this.ctx.repos.sessions.end(session.id)
+      if (session.authorization !== null) this.ctx.licenseCache.forget(session.authorization.licenseId)
       session.authorization = null
     }, err => this.ctx.log.error({ err }, 'could not release a closed session'))
     this.releasing.add(release)

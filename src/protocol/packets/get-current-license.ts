@@ -1,28 +1,43 @@
 import { Type } from '@sinclair/typebox'
-import { definePacket } from '../packet.js'
+import type { LicenseState } from '../../repositories/licenses.js'
+import type { Authorization, Session } from '../../session/session.js'
+import { definePacket, type Outcome, type PacketContext } from '../packet.js'
 import { licenseReply } from '../license-payload.js'
 import { Status } from '../statuses.js'
 
-/** Type 15: the authorized license, read afresh. */
+/**
+ * Type 15: the authorized license as it is now. Served from the license cache when
+ * it holds the license (every change to the row evicts it), else read afresh.
+ */
 export default definePacket({
   type: 15,
   name: 'get_current_license',
   schema: Type.Object({}),
-  async handle (ctx, session) {
+  handle (ctx, session) {
     const auth = session.authorization
     if (auth === null) return { status: Status.NotAuthorized }
-    const license = await ctx.repos.licenses.current(auth.licenseId)
-    if (license === undefined) {
-      // Deleted under us: the session no longer holds anything.
-      await ctx.repos.sessions.releaseAuthorization(session.id)
-      session.authorization = null
-      return { status: Status.NotAuthorized }
-    }
-    const status = license.blacklisted
-      ? Status.LicenseBlacklisted
-      : license.paused_at !== null
-        ? Status.LicensePaused
-        : license.expires_at === null || license.expires_at <= license.now ? Status.LicenseExpired : Status.Ok
-    return licenseReply(auth.key, status, license, false, ctx.options.timeLeft)
+    const cached = ctx.licenseCache.peek(auth.licenseId)
+    return cached !== undefined ? answer(ctx, auth, cached) : afresh(ctx, session, auth)
   }
 })
+
+async function afresh (ctx: PacketContext, session: Session, auth: Authorization): Promise<Outcome> {
+  const license = await ctx.licenseCache.fetch(auth.licenseId)
+  if (license === undefined) {
+    // Deleted under us: the session no longer holds anything.
+    await ctx.releaseAuthorization(session)
+    return { status: Status.NotAuthorized }
+  }
+  return answer(ctx, auth, license)
+}
+
+function answer (ctx: PacketContext, auth: Authorization, license: LicenseState): Outcome {
+  // This server's clock, not the one the state was read at: the entry may be old.
+  const now = Date.now() / 1000
+  const status = license.blacklisted
+    ? Status.LicenseBlacklisted
+    : license.paused_at !== null
+      ? Status.LicensePaused
+      : license.expires_at === null || license.expires_at <= now ? Status.LicenseExpired : Status.Ok
+  return licenseReply(auth.key, status, { ...license, now }, false, ctx.options.timeLeft)
+}

@@ -9,8 +9,7 @@ export default definePacket({
   schema: Type.Object({}),
   async handle (ctx, session) {
     if (session.authorization === null) return { status: Status.NotAuthorized }
-    await ctx.repos.sessions.releaseAuthorization(session.id)
-    session.authorization = null
+    await ctx.releaseAuthorization(session)
     return { status: Status.Ok }
   }
 })
