@@ -1,0 +1,88 @@
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import pg from 'pg'
+import { testDatabase, type TestDatabase } from '../helpers/database.js'
+import { startServer, type TestServer } from '../helpers/server.js'
+import { TestClient, waitFor } from '../helpers/client.js'
+import { createApp, createLicense } from '../helpers/fixtures.js'
+import { listenerName } from '../../src/db/event-bus.js'
+
+// Packet 15 served from the per-instance license cache: every change to the license
+// row, by any writer, must reach it.
+let db: TestDatabase
+let pool: pg.Pool
+let server: TestServer
+let reads = 0
+
+before(async () => {
+  db = await testDatabase()
+  pool = new pg.Pool({ connectionString: db.connectionString, max: 10 })
+  // Counts the reads of packet 15 that reach the database.
+  const counting = new Proxy(pool, {
+    get (target, prop, receiver) {
+      if (prop !== 'query') return Reflect.get(target, prop, receiver)
+      return (...args: unknown[]) => {
+        if (typeof args[0] === 'string' && args[0].includes('FROM licenses WHERE id')) reads++
+        return (target.query as (...a: unknown[]) => Promise<unknown>).apply(target, args)
+      }
+    }
+  })
+  server = await startServer({ ...db, real: false, pool: counting }, { events: 'postgres' })
+})
+after(async () => {
+  await server.close()
+  await pool.end()
+  await db.stop()
+})
+
+async function holder (): Promise<{ c: TestClient, appId: number, key: string }> {
+  const app = await createApp(db.pool)
+  const key = await createLicense(db.pool, app.id, { comment: 'v1' })
+  const c = await TestClient.connect(server.wsUrl)
+  await c.initialize(app.key)
+  assert.equal((await c.authorize(key)).status, 1)
+  return { c, appId: app.id, key }
+}
+
+async function commentSeen (c: TestClient, expected: string): Promise<void> {
+  await waitFor(async () => (await c.request(15)).comment === expected, 2000, 5)
+}
+
+describe('license cache on Postgres', () => {
+  test('repeated reads are served from memory', async () => {
+    const { c } = await holder()
+    // The activation's own NOTIFY may still be on its way; a read that overlaps a
+    // change is not kept, so let it land first.
+    await new Promise(resolve => setTimeout(resolve, 200))
+    const before = reads
+    for (let i = 0; i < 20; i++) assert.equal((await c.request(15)).status, 1)
+    assert.equal(reads - before, 1)
+    c.close()
+  })
+
+  test('a change by plain SQL, by another writer, reaches the answer', async () => {
+    const { c, appId, key } = await holder()
+    assert.equal((await c.request(15)).comment, 'v1')
+    await db.pool.query("UPDATE licenses SET comment = 'v2' WHERE app_id = $1 AND key = $2", [appId, key])
+    await commentSeen(c, 'v2')
+    await db.pool.query("UPDATE licenses SET blacklisted_at = now() WHERE app_id = $1 AND key = $2", [appId, key])
+    await waitFor(async () => (await c.request(15)).status === 105, 2000, 5)
+    c.close()
+  })
+
+  test('while the listener is down nothing is cached; changes meanwhile are read', async () => {
+    const { c, appId, key } = await holder()
+    assert.equal((await c.request(15)).comment, 'v1')
+    await pool.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1',
+      [listenerName(server.app.licensewireHub.instanceId)])
+    // Give the client a moment to notice the connection is gone.
+    await new Promise(resolve => setTimeout(resolve, 50))
+    const before = reads
+    assert.equal((await c.request(15)).comment, 'v1')
+    assert.equal((await c.request(15)).comment, 'v1')
+    assert.ok(reads - before >= 1)
+    await db.pool.query("UPDATE licenses SET comment = 'v3' WHERE app_id = $1 AND key = $2", [appId, key])
+    await commentSeen(c, 'v3')
+    c.close()
+  })
+})
