@@ -24,7 +24,10 @@ export interface PacketContext {
   licenseCache: LicenseCache
 }
 
-/** A response without `id`: the dispatcher adds it. `status` is written last. */
+/**
+ * A response without `id`: the dispatcher puts it first. Build it with `status` as
+ * the last field: fields go out in the order the object lists them.
+ */
 export interface Reply {
   status: number
   [field: string]: unknown

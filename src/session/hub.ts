@@ -219,7 +219,7 @@ export class Hub {
   }
 
   /** Guards in the order of protocol §2, then the handler. */
-  private async process (session: Session, data: RawData, isBinary: boolean, withinRate: boolean): Promise<void> {
+  private process (session: Session, data: RawData, isBinary: boolean, withinRate: boolean): void | Promise<void> {
     if (session.socket.readyState !== 1) return
     if (isBinary) return session.close(Close.UnsupportedData)
     const text = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)
@@ -240,18 +240,27 @@ export class Hub {
     if (!packet.check.Check(message)) return session.close(Close.InvalidBody)
 
     const started = performance.now()
-    let outcome: Outcome
+    let outcome: Outcome | Promise<Outcome>
     try {
-      outcome = await packet.definition.handle(this.ctx, session, message)
+      outcome = packet.definition.handle(this.ctx, session, message)
     } catch (err) {
-      this.ctx.log.error({ err, packet: packet.definition.name }, 'packet handler failed')
-      outcome = { status: Status.InternalServerError }
+      outcome = this.handlerFailed(packet, err)
     }
+    // Most answers need no database: they go out without a trip through the microtask queue.
+    if (!(outcome instanceof Promise)) return this.answer(session, packet, id, outcome, started)
+    return outcome.then(
+      result => this.answer(session, packet, id, result, started),
+      err => this.answer(session, packet, id, this.handlerFailed(packet, err), started))
+  }
+
+  private handlerFailed (packet: RegisteredPacket, err: unknown): Outcome {
+    this.ctx.log.error({ err, packet: packet.definition.name }, 'packet handler failed')
+    return { status: Status.InternalServerError }
+  }
+
+  private answer (session: Session, packet: RegisteredPacket, id: number, outcome: Outcome, started: number): void {
     const reply = isClosing(outcome) ? outcome.reply : outcome
-    if (reply !== undefined) {
-      const { status, ...fields } = reply
-      session.send({ id, ...fields, status })
-    }
+    if (reply !== undefined) session.reply(id, reply)
     this.metrics.packet(packet.definition.name, reply?.status ?? 'closed', (performance.now() - started) / 1000)
     if (isClosing(outcome)) session.close(outcome.close)
   }

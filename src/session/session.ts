@@ -1,5 +1,6 @@
 import type { WebSocket } from 'ws'
 import type { CloseSpec } from '../protocol/close-codes.js'
+import type { Reply } from '../protocol/packet.js'
 import { RateBucket } from './rate-bucket.js'
 
 export interface Authorization {
@@ -8,6 +9,8 @@ export interface Authorization {
   /** Unix seconds as last read; the expiry watcher re-reads before acting on it. */
   expiresAt: number | null
 }
+
+const DONE = Promise.resolve()
 
 /** The id of every server-pushed event frame, as an exact integer literal (protocol §7). */
 const EVENT_PREFIX = '{"id":18446744073709551615,"event_type":'
@@ -32,7 +35,8 @@ export class Session {
   closing = false
   initTimer: NodeJS.Timeout | undefined
   readonly bucket: RateBucket
-  private tail: Promise<void> = Promise.resolve()
+  /** The last queued step while any is pending; null when idle. */
+  private tail: Promise<void> | null = null
 
   constructor (
     readonly id: string,
@@ -48,14 +52,37 @@ export class Session {
     return this.appId !== null
   }
 
-  /** Runs `step` after every step queued before it; a failing step never stops the queue. */
+  /**
+   * Runs `step` after every step queued before it; a failing step never stops the
+   * queue. An idle session runs it at once, and a step that finishes synchronously
+   * leaves the session idle. The promise settles when the step is done.
+   */
   enqueue (step: () => void | Promise<void>, onError: (err: unknown) => void): Promise<void> {
-    this.tail = this.tail.then(step).catch(onError)
-    return this.tail
+    if (this.tail === null) {
+      let result: void | Promise<void>
+      try {
+        result = step()
+      } catch (err) {
+        onError(err)
+        return DONE
+      }
+      if (result === undefined) return DONE
+      return this.follow(result.then(undefined, onError))
+    }
+    return this.follow(this.tail.then(step).then(undefined, onError))
   }
 
-  send (message: object): void {
-    if (this.socket.readyState === 1) this.socket.send(JSON.stringify(message))
+  private follow (tail: Promise<void>): Promise<void> {
+    this.tail = tail
+    void tail.then(() => { if (this.tail === tail) this.tail = null })
+    return tail
+  }
+
+  /** A response: `{"id":…, …fields, "status":…}`, fields in the order the reply lists them. */
+  reply (id: number, reply: Reply): void {
+    // The reply object carries everything but the id; splicing the id into its JSON
+    // text spares building a second object per answer.
+    if (this.socket.readyState === 1) this.socket.send(`{"id":${id},${JSON.stringify(reply).slice(1)}`)
   }
 
   /** Sends a panel event, to subscribed sessions only. */

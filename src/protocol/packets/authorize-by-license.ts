@@ -20,6 +20,6 @@ export default definePacket({
       result = await ctx.repos.sessions.authorizeLicense(input)
     }
     if (result.status === Status.Ok) session.authorization = { licenseId: result.license_id!, key, expiresAt: result.expires_at }
-    return licenseReply(key, result.status, result, result.activated_now, ctx.options.timeLeft)
+    return licenseReply(key, result.status, result, result.now, result.activated_now, ctx.options.timeLeft)
   }
 })

@@ -39,5 +39,5 @@ function answer (ctx: PacketContext, auth: Authorization, license: LicenseState)
     : license.paused_at !== null
       ? Status.LicensePaused
       : license.expires_at === null || license.expires_at <= now ? Status.LicenseExpired : Status.Ok
-  return licenseReply(auth.key, status, { ...license, now }, false, ctx.options.timeLeft)
+  return licenseReply(auth.key, status, license, now, false, ctx.options.timeLeft)
 }
