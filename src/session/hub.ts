@@ -4,10 +4,10 @@ import { Close, initDeadline } from '../protocol/close-codes.js'
 import { isClosing, type Outcome, type PacketContext, type PacketDefinition } from '../protocol/packet.js'
 import { createRegistry, type RegisteredPacket } from '../protocol/registry.js'
 import { Status } from '../protocol/statuses.js'
-import { Session } from './session.js'
-import { effectsOf, PanelEvent } from './panel-events.js'
 import { LicenseEvent, type BusListener, type LiveEvent } from '../events.js'
 import { LicenseCache } from './license-cache.js'
+import { effectsOf, PanelEvent } from './panel-events.js'
+import { Session } from './session.js'
 
 export interface HubMetrics {
   opened: () => void
@@ -26,7 +26,8 @@ function isId (value: unknown): value is number {
 
 /**
  * The sessions of this instance: frame guards and dispatch (protocol §2), the init
- * deadline, dead-peer detection, the instance lease, and the graceful drain.
+ * deadline, dead-peer detection, the instance lease, live admin events and licenses
+ * running out, and the graceful drain.
  */
 export class Hub {
   readonly sessions = new Set<Session>()
