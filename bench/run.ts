@@ -21,7 +21,7 @@ import { Histogram, type LatencySummary } from './lib/histogram.js'
 import { authorizedCounts, openDatabase, resetData, seedApps, stopCluster, type Database } from './lib/postgres.js'
 import { cpuSeconds, machineCpu, sleep } from './lib/proc.js'
 import { kib, median, mib, ms, num, ratio, renderTable, type Row } from './lib/report.js'
-import { LABEL, killAllServers, startServer, type Memory, type Server, type Target } from './lib/servers.js'
+import { LABEL, killAllServers, startServer, type Loop, type Memory, type Server, type Target } from './lib/servers.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const RESULTS = join(ROOT, 'bench/results')
@@ -117,8 +117,14 @@ interface LoadFigures {
   statuses: Record<string, number>
   latency: LatencySummary
   cpu: Cpu
+  /** The server's event-loop delay and GC pauses during the window. */
+  loop: Loop
   started?: number
   dropped?: number
+  /** Median of each session phase (establish, fixedRate), ms. */
+  phases?: { connect: LatencySummary, upgrade: LatencySummary, initialize: LatencySummary, authorize: LatencySummary }
+  /** Worst event-loop delay of any generator worker during the window, ms. */
+  generatorLoop?: { p99: number, max: number }
   notes: string[]
 }
 
@@ -208,7 +214,17 @@ function cpuBetween (a: CpuSnapshot, b: CpuSnapshot): Cpu {
   return { server, postgres, generator, other: Math.max(0, (b.machine - a.machine) / wall - server - postgres - generator) }
 }
 
-function merge (results: WorkerResult[]): { ok: number, failed: number, statuses: Record<string, number>, latency: Histogram, notes: string[], started: number, dropped: number } {
+function merge (results: WorkerResult[]): { ok: number, failed: number, statuses: Record<string, number>, latency: Histogram, notes: string[], started: number, dropped: number, phases?: LoadFigures['phases'], generatorLoop?: LoadFigures['generatorLoop'] } {
+  const phase = (key: 'connect' | 'upgrade' | 'initialize' | 'authorize'): LatencySummary => {
+    const h = new Histogram()
+    for (const r of results) if (r.phases !== undefined) h.merge(r.phases[key])
+    return h.summary()
+  }
+  const phases = results.some(r => r.phases !== undefined)
+    ? { connect: phase('connect'), upgrade: phase('upgrade'), initialize: phase('initialize'), authorize: phase('authorize') }
+    : undefined
+  const loops = results.flatMap(r => r.generatorLoop === undefined ? [] : [r.generatorLoop])
+  const generatorLoop = loops.length > 0 ? { p99: Math.max(...loops.map(l => l.p99)), max: Math.max(...loops.map(l => l.max)) } : undefined
   const latency = new Histogram()
   const statuses: Record<string, number> = {}
   let ok = 0
@@ -225,7 +241,7 @@ function merge (results: WorkerResult[]): { ok: number, failed: number, statuses
     for (const [k, v] of Object.entries(r.statuses)) statuses[k] = (statuses[k] ?? 0) + v
     for (const n of r.notes) if (notes.length < 5) notes.push(n)
   }
-  return { ok, failed, statuses, latency, notes, started, dropped }
+  return { ok, failed, statuses, latency, notes, started, dropped, phases, generatorLoop }
 }
 
 /** Sets up the workers, runs warm-up + measurement, and reports the window's figures. */
@@ -239,8 +255,10 @@ async function measureLoad (server: Server, round: number, workerJobs: WorkerJob
     generator.broadcast({ type: 'go', startAt, warmupMs: timing.warmupMs, measureMs: timing.measureMs })
     await sleep(startAt - Date.now() + timing.warmupMs)
     const first = snapshot(server, generator)
+    await server.loop()
     await sleep(timing.measureMs)
     const last = snapshot(server, generator)
+    const loop = await server.loop()
     const results = await generator.waitAll('result', timing.measureMs + 120_000)
     const m = merge(results.map(r => r.result))
     return {
@@ -252,8 +270,11 @@ async function measureLoad (server: Server, round: number, workerJobs: WorkerJob
       statuses: m.statuses,
       latency: m.latency.summary(),
       cpu: cpuBetween(first, last),
+      loop,
       started: m.started,
       dropped: m.dropped,
+      phases: m.phases,
+      generatorLoop: m.generatorLoop,
       notes: [...ready.flatMap(r => r.notes).slice(0, 2), ...m.notes]
     }
   } finally {
@@ -261,11 +282,16 @@ async function measureLoad (server: Server, round: number, workerJobs: WorkerJob
   }
 }
 
+const phase = (l: LatencySummary): string => `${ms(l.p50)}/${ms(l.p99)}`
+
 function describe (f: LoadFigures, unit: string): string {
   const c = f.cpu
   const failures = f.failed > 0 ? `, ${num(f.failed)} failed (${Object.entries(f.statuses).filter(([k]) => k !== '1').map(([k, v]) => `${k}: ${v}`).join(', ')})` : ''
   return `${num(f.throughput)} ${unit}, p50 ${ms(f.latency.p50)}, p99 ${ms(f.latency.p99)}, max ${ms(f.latency.max)}${failures}` +
-    ` | cores: server ${c.server.toFixed(2)}, postgres ${c.postgres.toFixed(2)}, generator ${c.generator.toFixed(2)}, other ${c.other.toFixed(2)}`
+    ` | cores: server ${c.server.toFixed(2)}, postgres ${c.postgres.toFixed(2)}, generator ${c.generator.toFixed(2)}, other ${c.other.toFixed(2)}` +
+    ` | server loop delay p99 ${ms(f.loop.delayP99)}, max ${ms(f.loop.delayMax)}; GC ${f.loop.gc.count} pauses (${f.loop.gc.major} major), max ${ms(f.loop.gc.maxMs)}` +
+    (f.generatorLoop !== undefined ? ` | generator loop delay max ${ms(f.generatorLoop.max)}` : '') +
+    (f.phases !== undefined ? ` | phases p50/p99: connect ${phase(f.phases.connect)}, upgrade ${phase(f.phases.upgrade)}, initialize ${phase(f.phases.initialize)}, authorize ${phase(f.phases.authorize)}` : '')
 }
 
 /** Rounds alternate the order, so a noisy stretch of the machine hits both sides. */
@@ -304,9 +330,18 @@ function latencyRows (scenario: string, lw: LatencySummary[], base: LatencySumma
   }
 }
 
+/** Where the machine went, and whether the server's own event loop stalled. */
 function cpuRow (scenario: string, lw: LoadFigures[], base: LoadFigures[]): void {
   const fmt = (f: LoadFigures[]): string => `${median(f.map(x => x.cpu.server)).toFixed(2)} / ${median(f.map(x => x.cpu.postgres)).toFixed(2)}`
   rows.push({ scenario, metric: 'cores: server / postgres', licensewire: fmt(lw), baseline: fmt(base), ratio: '', bar: '', result: '' })
+  const loop = (f: LoadFigures[]): string => `${ms(median(f.map(x => x.loop.delayP99)))} / ${ms(Math.max(...f.map(x => x.loop.delayMax)))}`
+  rows.push({ scenario, metric: 'server loop delay p99 / max', licensewire: loop(lw), baseline: loop(base), ratio: '', bar: '', result: '' })
+  if (lw[0]?.phases !== undefined && base[0]?.phases !== undefined) {
+    for (const key of ['connect', 'upgrade', 'initialize', 'authorize'] as const) {
+      const at = (f: LoadFigures[], q: 'p50' | 'p99'): number => median(f.map(x => x.phases![key][q]))
+      rows.push({ scenario, metric: `${key} phase p50 / p99`, licensewire: `${ms(at(lw, 'p50'))} / ${ms(at(lw, 'p99'))}`, baseline: `${ms(at(base, 'p50'))} / ${ms(at(base, 'p99'))}`, ratio: ratio(at(lw, 'p50'), at(base, 'p50')), bar: '', result: '' })
+    }
+  }
 }
 
 async function scenario1 (): Promise<void> {

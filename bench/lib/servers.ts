@@ -22,6 +22,13 @@ export interface Memory {
   arrayBuffers: number
 }
 
+/** Event-loop delay and GC pauses of the server since the previous ask (probe.mjs). */
+export interface Loop {
+  delayP99: number
+  delayMax: number
+  gc: { count: number, totalMs: number, maxMs: number, major: number }
+}
+
 export interface ServerSettings {
   root: string
   databaseUrl: string
@@ -37,6 +44,8 @@ export interface Server {
   wsUrl: string
   /** Asks the server (over IPC, see probe.mjs) to collect garbage, then reads its memory. */
   memory: () => Promise<Memory>
+  /** Event-loop delay and GC pauses since the last call. */
+  loop: () => Promise<Loop>
   cpuSeconds: () => number
   /** Log lines the server printed (warn and above for licensewire). */
   logLines: () => string[]
@@ -130,24 +139,28 @@ export async function startServer (target: Target, settings: ServerSettings): Pr
     await sleep(100)
   }
 
-  const memory = (): Promise<Memory> => new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { child.off('message', onMessage); reject(new Error(`${target}: no memory probe answer`)) }, 30_000)
+  const ask = <T>(probe: string): Promise<T> => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { child.off('message', onMessage); reject(new Error(`${target}: no '${probe}' probe answer`)) }, 30_000)
     const onMessage = (m: unknown): void => {
-      const reply = m as { probe?: string } & Omit<Memory, 'rss'>
-      if (reply?.probe !== 'memory') return
+      if ((m as { probe?: string } | null)?.probe !== probe) return
       clearTimeout(timer)
       child.off('message', onMessage)
-      resolve({ rss: rssBytes(pid), heapUsed: reply.heapUsed, heapTotal: reply.heapTotal, external: reply.external, arrayBuffers: reply.arrayBuffers })
+      resolve(m as T)
     }
     child.on('message', onMessage)
-    child.send({ probe: 'memory' })
+    child.send({ probe })
   })
+  const memory = async (): Promise<Memory> => {
+    const usage = await ask<Omit<Memory, 'rss'>>('memory')
+    return { rss: rssBytes(pid), heapUsed: usage.heapUsed, heapTotal: usage.heapTotal, external: usage.external, arrayBuffers: usage.arrayBuffers }
+  }
 
   return {
     target,
     pid,
     wsUrl: `ws://127.0.0.1:${port}/ws`,
     memory,
+    loop: () => ask<Loop>('loop'),
     cpuSeconds: () => cpuSeconds(pid),
     logLines: () => [...log],
     stop: async () => {

@@ -59,6 +59,10 @@ export interface WorkerResult {
   /** fixedRate: sessions started in the window, and those dropped over the in-flight cap. */
   started?: number
   dropped?: number
+  /** establish, fixedRate: the session's phases — TCP connect, HTTP upgrade, Initialize, Authorize. */
+  phases?: { connect: HistogramData, upgrade: HistogramData, initialize: HistogramData, authorize: HistogramData }
+  /** This worker's own event-loop delay during the window (a stalled generator inflates latency). */
+  generatorLoop?: { p99: number, max: number }
   /** Messages worth showing (first few errors). */
   notes: string[]
 }

@@ -4,14 +4,40 @@
  * FromWorker / ToWorker messages. Times are performance.now() of this thread; the
  * shared start time arrives as epoch ms and is converted once.
  */
+import { connect, type NetConnectOpts } from 'node:net'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { parentPort, workerData } from 'node:worker_threads'
-import WebSocket, { type RawData } from 'ws'
+import WebSocket, { type ClientOptions, type RawData } from 'ws'
 import { Histogram } from '../lib/histogram.js'
 import type { FromWorker, Go, Identity, ToWorker, WorkerJob, WorkerResult } from './messages.js'
 
 const job = workerData as WorkerJob
 const port = parentPort!
 const CLIENT_OPTIONS = { perMessageDeflate: false, handshakeTimeout: 30_000 } as const
+/**
+ * Real clients come from many addresses. One source address cycling through its
+ * ~28k ephemeral ports at hundreds of connections per second (scenario 2 alone
+ * leaves more TIME_WAIT entries than there are ports) keeps reusing ports whose
+ * previous connection is still in TIME_WAIT (TcpExtTWRecycled), an artefact of
+ * the generator. So the workers spread their connections over 127.0.0.2–127.0.0.33
+ * (all loopback) when the server is on 127.0.0.1.
+ */
+const SOURCE_ADDRESSES = 32
+let nextSource = job.index
+const LOOPBACK = /^ws:\/\/127\.0\.0\.1[:/]/.test(job.url)
+/** Client options; `onConnect` hears when the TCP connection is established (before the HTTP upgrade). */
+function clientOptions (onConnect?: () => void): ClientOptions {
+  const options: ClientOptions = { ...CLIENT_OPTIONS }
+  if (LOOPBACK) options.localAddress = `127.0.0.${2 + (nextSource++ % SOURCE_ADDRESSES)}`
+  if (onConnect !== undefined) {
+    options.createConnection = ((connectOptions: NetConnectOpts) => {
+      const socket = connect(connectOptions)
+      socket.once('connect', onConnect)
+      return socket
+    }) as ClientOptions['createConnection']
+  }
+  return options
+}
 /** fixedRate: sessions in flight per worker beyond which an arrival is dropped (counted). */
 const MAX_IN_FLIGHT = 4000
 const OK_TAIL = Buffer.from('"status":1}')
@@ -44,6 +70,11 @@ const authText = (i: Identity): string => JSON.stringify({ type: 2, id: 2, licen
 
 class Tally {
   readonly latency = new Histogram()
+  readonly connect = new Histogram()
+  readonly upgrade = new Histogram()
+  readonly initialize = new Histogram()
+  readonly authorize = new Histogram()
+  private readonly loop = monitorEventLoopDelay({ resolution: 10 })
   ok = 0
   failed = 0
   readonly statuses: Record<string, number> = {}
@@ -58,8 +89,28 @@ class Tally {
     if (this.notes.length < 5) this.notes.push(text)
   }
 
+  /** Session phases of one successful cycle. */
+  phases (o: CycleOutcome): void {
+    this.connect.record(o.connectedAt - o.startedAt)
+    this.upgrade.record(o.openedAt - o.connectedAt)
+    this.initialize.record(o.initializedAt - o.openedAt)
+    this.authorize.record(o.authorizedAt - o.initializedAt)
+  }
+
+  /** Watch this worker's own event loop from now on (the measurement window). */
+  watchLoop (): void {
+    this.loop.enable()
+  }
+
   result (extra: Partial<WorkerResult> = {}): WorkerResult {
-    return { ok: this.ok, failed: this.failed, statuses: this.statuses, latency: this.latency.toJSON(), notes: this.notes, ...extra }
+    this.loop.disable()
+    const phases = this.upgrade.count > 0
+      ? { connect: this.connect.toJSON(), upgrade: this.upgrade.toJSON(), initialize: this.initialize.toJSON(), authorize: this.authorize.toJSON() }
+      : undefined
+    const generatorLoop = this.loop.count > 0
+      ? { p99: Math.max(0, this.loop.percentile(99) / 1e6 - 10), max: Math.max(0, this.loop.max / 1e6 - 10) }
+      : undefined
+    return { ok: this.ok, failed: this.failed, statuses: this.statuses, latency: this.latency.toJSON(), phases, generatorLoop, notes: this.notes, ...extra }
   }
 }
 
@@ -67,7 +118,7 @@ class Tally {
 
 function open (url: string): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, CLIENT_OPTIONS)
+    const ws = new WebSocket(url, clientOptions())
     ws.on('error', () => {})
     ws.once('open', () => resolve(ws))
     ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: HTTP ${res.statusCode}`)))
@@ -133,6 +184,7 @@ function inSession (sockets: WebSocket[], go: Go): Promise<WorkerResult> {
   const start = epochToPerf(go.startAt)
   const from = start + go.warmupMs
   const until = from + go.measureMs
+  setTimeout(() => tally.watchLoop(), from - performance.now())
   let active = 0
   return new Promise(resolve => {
     let finished = false
@@ -185,26 +237,38 @@ function inSession (sockets: WebSocket[], go: Go): Promise<WorkerResult> {
 interface CycleOutcome {
   ok: boolean
   status: number | string
-  /** performance.now() when the Authorize answer arrived (NaN if it never did). */
+  /** performance.now() at each step; NaN for a step never reached. */
+  startedAt: number
+  connectedAt: number
+  openedAt: number
+  initializedAt: number
   authorizedAt: number
 }
 
 /** One session establishment: connect → Initialize → Authorize → close; resolves after the close. */
 function cycle (identity: Identity): Promise<CycleOutcome> {
   return new Promise(resolve => {
-    const ws = new WebSocket(job.url, CLIENT_OPTIONS)
+    const startedAt = performance.now()
+    let connectedAt = NaN
+    const ws = new WebSocket(job.url, clientOptions(() => { connectedAt = performance.now() }))
     let stage = 0
     let status: number | string = 'no-answer'
+    let openedAt = NaN
+    let initializedAt = NaN
     let authorizedAt = NaN
     ws.on('error', err => { if (stage < 2) status = `error:${(err as NodeJS.ErrnoException).code ?? err.message}` })
     ws.on('unexpected-response', (_req, res) => {
       status = `http-${res.statusCode}`
       ws.terminate()
     })
-    ws.on('open', () => ws.send(initText(identity)))
+    ws.on('open', () => {
+      openedAt = performance.now()
+      ws.send(initText(identity))
+    })
     ws.on('message', data => {
       const s = statusOf(data)
       if (stage === 0) {
+        initializedAt = performance.now()
         if (s !== 1) {
           status = `init-${s}`
           stage = 2
@@ -220,7 +284,7 @@ function cycle (identity: Identity): Promise<CycleOutcome> {
         ws.close()
       }
     })
-    ws.on('close', () => resolve({ ok: status === 1, status, authorizedAt }))
+    ws.on('close', () => resolve({ ok: status === 1, status, startedAt, connectedAt, openedAt, initializedAt, authorizedAt }))
   })
 }
 
@@ -231,6 +295,7 @@ async function establish (go: Go): Promise<WorkerResult> {
   const from = start + go.warmupMs
   const until = from + go.measureMs
   const concurrency = job.concurrency ?? 1
+  setTimeout(() => tally.watchLoop(), from - performance.now())
   await sleep(start - performance.now())
   const client = async (lane: number): Promise<void> => {
     // Each lane owns every concurrency-th identity: one license is never in two
@@ -247,6 +312,7 @@ async function establish (go: Go): Promise<WorkerResult> {
         if (outcome.ok) {
           tally.ok++
           tally.latency.record(outcome.authorizedAt - t0)
+          tally.phases(outcome)
         } else {
           tally.failed++
           tally.note(`session failed: ${outcome.status}`)
@@ -273,6 +339,7 @@ function fixedRate (go: Go): Promise<WorkerResult> {
   const until = from + go.measureMs
   // Workers interleave their arrivals instead of all starting on the same tick.
   const first = start + (interval * job.index) / job.workers
+  setTimeout(() => tally.watchLoop(), from - performance.now())
   let started = 0
   let dropped = 0
   let inFlight = 0
@@ -301,6 +368,7 @@ function fixedRate (go: Go): Promise<WorkerResult> {
           if (outcome.ok) {
             tally.ok++
             tally.latency.record(outcome.authorizedAt - intended)
+            tally.phases(outcome)
           } else {
             tally.failed++
             tally.note(`session failed: ${outcome.status}`)
