@@ -38,7 +38,7 @@ export default fp<ResolvedOptions>(async function licensewireDatabase (app, opti
   if (options.seedDemo && await repos.apps.count() === 0) {
     const app0 = await repos.apps.create({ name: 'Demo app', websocketApiKey: newApiKey(), sessionLimit: 100 })
     const key = newLicenseKey()
-    await repos.apps.addLicenses(app0.id, [{ key, durationSeconds: 30 * 86400, levels: { tier: 'pro' }, comment: 'demo license' }])
+    await repos.licenses.insert(app0.id, [{ key, durationSeconds: 30 * 86400, levels: { tier: 'pro' }, comment: 'demo license' }])
     // Shown once, on purpose: this is how a first run gets going.
     app.log.info(`demo app created: websocket_api_key=${app0.websocket_api_key} license=${key}`)
   }

@@ -13,11 +13,11 @@ export interface PacketContext {
   instanceId: string
   log: FastifyBaseLogger
   /**
-   * Waits for this instance's closed sessions to finish giving back their slots;
-   * false when none were pending. Lets a client that closes and at once reconnects
-   * find its old slot free instead of a 602.
+   * Runs a quota-taking call; when it answers 602 while this instance's closed
+   * sessions are still giving their slots back, waits for them and runs it once more.
+   * A client that closes and at once reconnects finds its old slot free.
    */
-  settleReleases: () => Promise<boolean>
+  withReleasesSettled: <T extends { status: number }>(call: () => Promise<T>) => Promise<T>
   /** Drops the session's authorization and gives its quota slot back. */
   releaseAuthorization: (session: Session) => Promise<void>
   /** License state for packet 15, cached only while every change to it is heard. */

@@ -19,13 +19,6 @@ export interface NewApp {
   paused?: boolean
 }
 
-export interface NewLicense {
-  key: string
-  durationSeconds: number
-  levels?: Record<string, unknown>
-  comment?: string | null
-}
-
 const APP_COLUMNS = 'id, name, version, websocket_api_key, session_limit, paused, created_at, updated_at'
 const appColumns = (alias: string): string => APP_COLUMNS.split(', ').map(c => `${alias}.${c}`).join(', ')
 
@@ -64,15 +57,6 @@ export class AppsRepository {
     return rows[0]!.n
   }
 
-  async addLicenses (appId: number, licenses: NewLicense[]): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO licenses (app_id, key, duration_seconds, levels, comment)
-       SELECT $1, l.key, l.duration_seconds, coalesce(l.levels, '{}'::jsonb), l.comment
-         FROM jsonb_to_recordset($2::jsonb) AS l(key text, duration_seconds bigint, levels jsonb, comment text)`,
-      [appId, JSON.stringify(licenses.map(l => ({
-        key: l.key, duration_seconds: l.durationSeconds, levels: l.levels ?? {}, comment: l.comment ?? null
-      })))])
-  }
 
   async list (): Promise<AppRow[]> {
     const { rows } = await this.pool.query<AppRow>(`SELECT ${APP_COLUMNS} FROM apps ORDER BY id`)

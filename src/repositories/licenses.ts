@@ -1,5 +1,4 @@
 import type { Pool } from 'pg'
-import type { NewLicense } from './apps.js'
 import type { LicenseView } from './sessions.js'
 
 /** The license state a session's packets read afresh. */
@@ -53,6 +52,13 @@ const licenseColumns = (t: string): string => `${t}.id, ${t}.key, ${t}.levels, $
   ${t}.blacklist_comment, ${t}.client_id, ${t}.ip_address, ${t}.created_at, ${t}.updated_at`
 
 const L = licenseColumns('l')
+
+export interface NewLicense {
+  key: string
+  durationSeconds: number
+  levels?: Record<string, unknown>
+  comment?: string | null
+}
 
 export class LicensesRepository {
   constructor (private readonly pool: Pool) {}

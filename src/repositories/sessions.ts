@@ -76,13 +76,6 @@ export class SessionsRepository {
     return rows[0]!.n
   }
 
-  /** Authorized sessions holding a slot, as the quota sees them. */
-  async authorizedCount (appId: number): Promise<number> {
-    const { rows } = await this.pool.query<{ n: number }>(
-      'SELECT authorized_sessions AS n FROM apps WHERE id = $1', [appId])
-    return rows[0]?.n ?? 0
-  }
-
   /** What the database says about these live sessions, to catch events missed while not listening. */
   async states (sessions: LiveSession[]): Promise<SessionState[]> {
     const { rows } = await this.pool.query<SessionState>(

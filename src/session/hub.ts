@@ -42,7 +42,7 @@ export class Hub {
   private readonly ctx: PacketContext
 
   constructor (
-    deps: Omit<PacketContext, 'settleReleases' | 'releaseAuthorization' | 'licenseCache'>,
+    deps: Omit<PacketContext, 'withReleasesSettled' | 'releaseAuthorization' | 'licenseCache'>,
     packets: PacketDefinition[],
     private readonly metrics: HubMetrics,
     /** True when the WebSocket server enforces maxPayload itself (closing 1009). */
@@ -51,16 +51,17 @@ export class Hub {
     this.registry = createRegistry(packets)
     this.ctx = {
       ...deps,
-      settleReleases: () => this.settleReleases(),
+      withReleasesSettled: call => this.withReleasesSettled(call),
       releaseAuthorization: session => this.dropAuthorization(session),
       licenseCache: new LicenseCache(id => deps.repos.licenses.current(id))
     }
   }
 
-  private async settleReleases (): Promise<boolean> {
-    if (this.releasing.size === 0) return false
+  private async withReleasesSettled<T extends { status: number }> (call: () => Promise<T>): Promise<T> {
+    const result = await call()
+    if (result.status !== Status.AppSessionsQuotaExceeded || this.releasing.size === 0) return result
     await Promise.all(this.releasing)
-    return true
+    return call()
   }
 
   get instanceId (): string {

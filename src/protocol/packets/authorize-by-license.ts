@@ -15,10 +15,7 @@ export default definePacket({
     if (key.length < 6) return { license: key, status: Status.LicenseTooShort }
     if (key.length > 64) return { license: key, status: Status.LicenseTooLong }
     const input = { sessionId: session.id, appId: session.appId!, key, clientId: session.clientId!, ip: session.ip }
-    let result = await ctx.repos.sessions.authorizeLicense(input)
-    if (result.status === Status.AppSessionsQuotaExceeded && await ctx.settleReleases()) {
-      result = await ctx.repos.sessions.authorizeLicense(input)
-    }
+    const result = await ctx.withReleasesSettled(() => ctx.repos.sessions.authorizeLicense(input))
     if (result.status === Status.Ok) session.authorization = { licenseId: result.license_id!, key, expiresAt: result.expires_at }
     return licenseReply(key, result.status, result, result.now, result.activated_now, ctx.options.timeLeft)
   }

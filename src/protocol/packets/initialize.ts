@@ -25,10 +25,7 @@ export default definePacket({
           ? Status.ClientIDTooShort
           : clientId.length > 64 ? Status.ClientIDTooLong : 0
     const input = { sessionId: session.id, instanceId: ctx.instanceId, apiKey: local === 0 ? key : null, clientId, ip: session.ip }
-    let result = await ctx.repos.sessions.initialize(input)
-    if (result.status === Status.AppSessionsQuotaExceeded && await ctx.settleReleases()) {
-      result = await ctx.repos.sessions.initialize(input)
-    }
+    const result = await ctx.withReleasesSettled(() => ctx.repos.sessions.initialize(input))
     if (result.status === 0) return { close: rateLimitedFor(result.cooldown_seconds ?? 1) }
     const status = local === 0 ? result.status : local
 
