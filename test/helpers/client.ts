@@ -26,8 +26,9 @@ export class TestClient {
     ws.on('error', () => {})
   }
 
-  static async connect (url: string, headers: Record<string, string> = {}): Promise<TestClient> {
-    const ws = new WebSocket(url, { headers, perMessageDeflate: false })
+  /** `localAddress` connects from another loopback address (127.0.0.2, …), as another IP. */
+  static async connect (url: string, headers: Record<string, string> = {}, localAddress?: string): Promise<TestClient> {
+    const ws = new WebSocket(url, { headers, perMessageDeflate: false, ...(localAddress !== undefined ? { localAddress } : {}) })
     const client = new TestClient(ws)
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve())

@@ -16,7 +16,12 @@ export default definePacket({
     if (key.length > 64) return { license: key, status: Status.LicenseTooLong }
     const input = { sessionId: session.id, appId: session.appId!, key, clientId: session.clientId!, ip: session.ip }
     const result = await ctx.withReleasesSettled(() => ctx.repos.sessions.authorizeLicense(input))
-    if (result.status === Status.Ok) session.authorization = { licenseId: result.license_id!, key, expiresAt: result.expires_at }
+    if (result.status === Status.Ok) {
+      session.authorization = { licenseId: result.license_id!, key, expiresAt: result.expires_at }
+      // The row just changed (IP, activation). Other holders hear of it through the
+      // licenses trigger; this instance is not told (migrations/004), so it evicts here.
+      ctx.licenseCache.changed(result.license_id!)
+    }
     return licenseReply(key, result.status, result, result.now, result.activated_now, ctx.options.timeLeft)
   }
 })
