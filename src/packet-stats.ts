@@ -5,7 +5,9 @@
  */
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]
 
-interface Latency {
+/** One packet type: answers by status, and handler latency. */
+interface TypeStats {
+  statuses: Map<number | string, number>
   /** Observations per bucket (not cumulative); the last slot is +Inf. */
   counts: number[]
   sum: number
@@ -22,47 +24,42 @@ export interface CollectedMetric {
 }
 
 export class PacketStats {
-  private readonly outcomes = new Map<string, { type: string, status: string, n: number }>()
-  private readonly latency = new Map<string, Latency>()
+  // Keyed by the packet's name, then its status: no label string is built per packet.
+  private readonly types = new Map<string, TypeStats>()
 
   record (type: string, status: number | string, seconds: number): void {
-    const key = `${type}:${status}`
-    const outcome = this.outcomes.get(key)
-    if (outcome !== undefined) outcome.n++
-    else this.outcomes.set(key, { type, status: String(status), n: 1 })
-    let latency = this.latency.get(type)
-    if (latency === undefined) {
-      latency = { counts: new Array<number>(BUCKETS.length + 1).fill(0), sum: 0, total: 0 }
-      this.latency.set(type, latency)
+    let stats = this.types.get(type)
+    if (stats === undefined) {
+      stats = { statuses: new Map(), counts: new Array<number>(BUCKETS.length + 1).fill(0), sum: 0, total: 0 }
+      this.types.set(type, stats)
     }
+    stats.statuses.set(status, (stats.statuses.get(status) ?? 0) + 1)
     let i = 0
     while (i < BUCKETS.length && seconds > BUCKETS[i]!) i++
-    latency.counts[i]!++
-    latency.sum += seconds
-    latency.total++
+    stats.counts[i]!++
+    stats.sum += seconds
+    stats.total++
   }
 
   packets (name: string, help: string): CollectedMetric {
-    return {
-      name,
-      help,
-      type: 'counter',
-      aggregator: 'sum',
-      values: [...this.outcomes.values()].map(o => ({ labels: { type: o.type, status: o.status }, value: o.n }))
+    const values: CollectedMetric['values'] = []
+    for (const [type, stats] of this.types) {
+      for (const [status, n] of stats.statuses) values.push({ labels: { type, status: String(status) }, value: n })
     }
+    return { name, help, type: 'counter', aggregator: 'sum', values }
   }
 
   handlerSeconds (name: string, help: string): CollectedMetric {
     const values: CollectedMetric['values'] = []
-    for (const [type, latency] of this.latency) {
+    for (const [type, stats] of this.types) {
       let cumulative = 0
       BUCKETS.forEach((le, i) => {
-        cumulative += latency.counts[i]!
+        cumulative += stats.counts[i]!
         values.push({ metricName: `${name}_bucket`, labels: { le, type }, value: cumulative })
       })
-      values.push({ metricName: `${name}_bucket`, labels: { le: '+Inf', type }, value: latency.total })
-      values.push({ metricName: `${name}_sum`, labels: { type }, value: latency.sum })
-      values.push({ metricName: `${name}_count`, labels: { type }, value: latency.total })
+      values.push({ metricName: `${name}_bucket`, labels: { le: '+Inf', type }, value: stats.total })
+      values.push({ metricName: `${name}_sum`, labels: { type }, value: stats.sum })
+      values.push({ metricName: `${name}_count`, labels: { type }, value: stats.total })
     }
     return { name, help, type: 'histogram', aggregator: 'sum', values }
   }

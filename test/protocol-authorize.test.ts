@@ -227,6 +227,25 @@ describe('Get current license (type 15)', () => {
     c.close()
   })
 
+  test('keys, levels and comments that need escaping come back exactly, from packets 2 and 15 alike', async () => {
+    const key = 'KEY-"q\\b\u00e9\u{1F511}'
+    const levels = { 'tier "x"': 'pro\nline', nested: [1, 2.5, null, { deep: '\\' }], unicode: '\u2028\u00fc' }
+    const comment = 'seat "one"\t\\ \u0007 end'
+    await createLicense(db.pool, app.id, { key, levels, comment })
+    const c = await initialized('device-0017')
+    const expected = { license: key, levels, comment, ip_address: '127.0.0.1', status: 1 }
+    const authorized = await c.authorize(key)
+    assert.deepEqual({ ...authorized, id: undefined, time_left: undefined }, { ...expected, id: undefined, time_left: undefined })
+    // Twice: the second answer is the one written from the cached text on Postgres.
+    for (const id of [3, 4]) {
+      const current = await c.request(15)
+      assert.equal(typeof current.time_left, 'number')
+      assert.deepEqual({ ...current, time_left: undefined }, { id, ...expected, time_left: undefined })
+    }
+    assert.deepEqual(Object.keys(JSON.parse(c.raw[3]!)), ['id', 'license', 'levels', 'comment', 'ip_address', 'time_left', 'status'])
+    c.close()
+  })
+
   test('reads the license as it is now: a comment changed by plain SQL shows', async () => {
     const key = await createLicense(db.pool, app.id)
     const c = await initialized('device-0016')

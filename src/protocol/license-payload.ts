@@ -1,8 +1,19 @@
 import type { LicenseView } from '../repositories/sessions.js'
-import type { Reply } from './packet.js'
+import { SerializedReply, type Reply } from './packet.js'
 import { Status } from './statuses.js'
 
 type Fields = Pick<LicenseView, 'levels' | 'comment' | 'ip_address' | 'expires_at' | 'paused_at'>
+
+/**
+ * The fields of a found license that do not depend on the moment, as JSON text:
+ * `"license":…,"levels":…,"comment":…` and `"ip_address":…` when stored. Packet 15
+ * keeps it with the cached license state, so a read from the cache serializes
+ * nothing but the time left and the status.
+ */
+export function licenseFields (key: string, license: Fields): string {
+  const fields = `"license":${JSON.stringify(key)},"levels":${JSON.stringify(license.levels)},"comment":${JSON.stringify(license.comment)}`
+  return license.ip_address === null ? fields : `${fields},"ip_address":${JSON.stringify(license.ip_address)}`
+}
 
 /**
  * The license fields of packets 2 and 15 (protocol §7 payload rules): `levels` and
@@ -10,23 +21,23 @@ type Fields = Pick<LicenseView, 'levels' | 'comment' | 'ip_address' | 'expires_a
  * for an activated license with a future expiry — the Unix expiry on the call that
  * activated it (unless `timeLeft` is 'seconds'), whole seconds remaining otherwise.
  * A paused license's remaining time is frozen at the moment it was paused. `now` is
- * Unix seconds.
+ * Unix seconds. `fields` is `licenseFields(key, license)` when the caller kept it.
  */
 export function licenseReply (
-  key: string, status: number, license: Fields | null, now: number, activatedNow: boolean, timeLeft: 'timestamp' | 'seconds'
+  key: string, status: number, license: Fields | null, now: number, activatedNow: boolean, timeLeft: 'timestamp' | 'seconds',
+  fields?: string
 ): Reply {
   if (license === null || license.levels === null) return { license: key, status }
-  const reply: Record<string, unknown> = { license: key, levels: license.levels, comment: license.comment }
-  if (license.ip_address !== null) reply.ip_address = license.ip_address
+  let body = fields ?? licenseFields(key, license)
   if (status !== Status.LicenseExpired && license.expires_at !== null) {
     const remaining = license.expires_at - (license.paused_at ?? now)
     if (remaining > 0) {
-      reply.time_left = activatedNow && status === Status.Ok && timeLeft === 'timestamp'
+      const seconds = activatedNow && status === Status.Ok && timeLeft === 'timestamp'
         ? Math.floor(license.expires_at)
         : Math.floor(remaining)
+      body += `,"time_left":${seconds}`
     }
   }
   // Last, as in the seed's example.
-  reply.status = status
-  return reply as Reply
+  return new SerializedReply(status, `${body},"status":${status}}`)
 }

@@ -1,6 +1,6 @@
 import type { WebSocket } from 'ws'
 import type { CloseSpec } from '../protocol/close-codes.js'
-import type { Reply } from '../protocol/packet.js'
+import { SerializedReply, type Reply } from '../protocol/packet.js'
 import { RateBucket } from './rate-bucket.js'
 
 export interface Authorization {
@@ -80,9 +80,11 @@ export class Session {
 
   /** A response: `{"id":…, …fields, "status":…}`, fields in the order the reply lists them. */
   reply (id: number, reply: Reply): void {
-    // The reply object carries everything but the id; splicing the id into its JSON
-    // text spares building a second object per answer.
-    if (this.socket.readyState === 1) this.socket.send(`{"id":${id},${JSON.stringify(reply).slice(1)}`)
+    if (this.socket.readyState !== 1) return
+    // The reply carries everything but the id; splicing the id into its JSON text
+    // spares building a second object per answer.
+    const body = reply instanceof SerializedReply ? reply.body : JSON.stringify(reply).slice(1)
+    this.socket.send(`{"id":${id},${body}`)
   }
 
   /** Sends a panel event, to subscribed sessions only. */

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox'
 import type { LicenseState } from '../../repositories/licenses.js'
 import type { Authorization, Session } from '../../session/session.js'
 import { definePacket, type Outcome, type PacketContext } from '../packet.js'
-import { licenseReply } from '../license-payload.js'
+import { licenseFields, licenseReply } from '../license-payload.js'
 import { Status } from '../statuses.js'
 
 /**
@@ -39,5 +39,19 @@ function answer (ctx: PacketContext, auth: Authorization, license: LicenseState)
     : license.paused_at !== null
       ? Status.LicensePaused
       : license.expires_at === null || license.expires_at <= now ? Status.LicenseExpired : Status.Ok
-  return licenseReply(auth.key, status, license, now, false, ctx.options.timeLeft)
+  return licenseReply(auth.key, status, license, now, false, ctx.options.timeLeft, fieldsOf(auth.key, license))
+}
+
+/**
+ * The moment-independent JSON of a license state, kept per state object: the cache
+ * replaces an entry on every change and never alters one, so the text stays true.
+ */
+const written = new WeakMap<LicenseState, { key: string, fields: string }>()
+
+function fieldsOf (key: string, license: LicenseState): string {
+  const known = written.get(license)
+  if (known !== undefined && known.key === key) return known.fields
+  const fields = licenseFields(key, license)
+  written.set(license, { key, fields })
+  return fields
 }
