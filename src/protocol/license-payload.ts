@@ -11,8 +11,11 @@ type Fields = Pick<LicenseView, 'levels' | 'comment' | 'ip_address' | 'expires_a
  * nothing but the time left and the status.
  */
 export function licenseFields (key: string, license: Fields): string {
-  const fields = `"license":${JSON.stringify(key)},"levels":${JSON.stringify(license.levels)},"comment":${JSON.stringify(license.comment)}`
-  return license.ip_address === null ? fields : `${fields},"ip_address":${JSON.stringify(license.ip_address)}`
+  const fields: Record<string, unknown> = { license: key, levels: license.levels, comment: license.comment }
+  if (license.ip_address !== null) fields.ip_address = license.ip_address
+  // One JSON.stringify gives flat text: a string pieced together with `+` would be
+  // walked piece by piece again every time a reply containing it is sent.
+  return JSON.stringify(fields).slice(1, -1)
 }
 
 /**
