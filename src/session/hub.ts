@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto'
-import type { RawData, WebSocket } from 'ws'
+import type { WebSocket } from 'ws'
 import { Close, initDeadline } from '../protocol/close-codes.js'
-import { isClosing, type Outcome, type PacketContext, type PacketDefinition } from '../protocol/packet.js'
-import { createRegistry, type RegisteredPacket } from '../protocol/registry.js'
+import type { PacketContext, PacketDefinition } from '../protocol/packet.js'
 import { Status } from '../protocol/statuses.js'
 import { LicenseEvent, type BusListener, type LiveEvent } from '../events.js'
+import { Dispatcher, stepFailed, type PacketRecorder } from './dispatch.js'
 import { LicenseCache } from './license-cache.js'
 import { effectsOf, PanelEvent } from './panel-events.js'
 import { Session } from './session.js'
@@ -12,27 +12,22 @@ import { Session } from './session.js'
 export interface HubMetrics {
   opened: () => void
   closed: (code: number) => void
-  packet: (type: string, status: number | string, seconds: number) => void
+  packet: PacketRecorder
 }
 
-const MAX_ID = Number.MAX_SAFE_INTEGER
 const DRAIN_BATCH = 500
 /** How often held licenses are checked for expiry (event 2 within 2 s of it). */
 const EXPIRY_CHECK_MS = 1000
 
-function isId (value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_ID
-}
-
 /**
- * The sessions of this instance: frame guards and dispatch (protocol §2), the init
- * deadline, dead-peer detection, the instance lease, live admin events and licenses
- * running out, and the graceful drain.
+ * The sessions of this instance: their sockets (frames go to the dispatcher), the
+ * init deadline, dead-peer detection, the instance lease, live admin events and
+ * licenses running out, and the graceful drain.
  */
 export class Hub {
   readonly sessions = new Set<Session>()
   draining = false
-  private readonly registry: Map<number, RegisteredPacket>
+  private readonly dispatcher: Dispatcher
   private heartbeatTimer: NodeJS.Timeout | undefined
   private leaseTimer: NodeJS.Timeout | undefined
   private expiryTimer: NodeJS.Timeout | undefined
@@ -46,15 +41,15 @@ export class Hub {
     packets: PacketDefinition[],
     private readonly metrics: HubMetrics,
     /** True when the WebSocket server enforces maxPayload itself (closing 1009). */
-    private readonly payloadLimitedByWs: boolean
+    payloadLimitedByWs: boolean
   ) {
-    this.registry = createRegistry(packets)
     this.ctx = {
       ...deps,
       withReleasesSettled: call => this.withReleasesSettled(call),
       releaseAuthorization: session => this.dropAuthorization(session),
       licenseCache: new LicenseCache(id => deps.repos.licenses.current(id))
     }
+    this.dispatcher = new Dispatcher(this.ctx, packets, metrics.packet, payloadLimitedByWs)
   }
 
   private async withReleasesSettled<T extends { status: number }> (call: () => Promise<T>): Promise<T> {
@@ -89,7 +84,7 @@ export class Hub {
         if (effect.dropAuthorization === true) await this.dropAuthorization(session)
         if (effect.event !== undefined) session.push(effect.event.type, effect.event.content)
         if (effect.close !== undefined) session.close(effect.close)
-      }, err => this.stepFailed(session, err))
+      }, err => stepFailed(this.ctx, session, err))
     }
   }
 
@@ -171,7 +166,7 @@ export class Hub {
           auth.expiresAt = due // try again on the next tick
           this.ctx.log.error({ err }, 'license expiry check failed')
         }
-      }, err => this.stepFailed(session, err))
+      }, err => stepFailed(this.ctx, session, err))
     }
   }
 
@@ -195,95 +190,18 @@ export class Hub {
     const session = new Session(randomUUID(), socket, ip, options.rateLimitPackets, options.rateLimitWindowMs)
     this.sessions.add(session)
     this.metrics.opened()
-    socket.on('message', (data, isBinary) => this.onFrame(session, data, isBinary))
-    socket.on('ping', () => {
-      if (!session.closing && !session.bucket.take()) this.closeInTurn(session, () => this.rateLimited(session))
-    })
+    socket.on('message', (data, isBinary) => this.dispatcher.frame(session, data, isBinary))
+    socket.on('ping', () => this.dispatcher.ping(session))
     socket.on('pong', () => { session.alive = true })
     socket.on('error', err => this.ctx.log.debug({ err }, 'websocket error'))
     socket.on('close', code => this.onClose(session, code))
     session.initTimer = setTimeout(() => {
       session.enqueue(() => {
         if (!session.initialized && !session.closing) session.close(initDeadline(options.initTimeoutMs))
-      }, err => this.stepFailed(session, err))
+      }, err => stepFailed(this.ctx, session, err))
     }, options.initTimeoutMs)
     if (this.draining) session.close(Close.GoingAway)
     return session
-  }
-
-  private onFrame (session: Session, data: RawData, isBinary: boolean): void {
-    if (session.closing) return
-    const withinRate = session.bucket.take()
-    // A frame over the rate ends the session whatever else is wrong with it, so
-    // nothing after it is taken: the queue never holds more than the bucket allows.
-    if (!withinRate) session.closing = true
-    session.enqueue(() => this.process(session, data, isBinary, withinRate), err => this.stepFailed(session, err))
-  }
-
-  /** Guards in the order of protocol §2, then the handler. */
-  private process (session: Session, data: RawData, isBinary: boolean, withinRate: boolean): void | Promise<void> {
-    if (session.socket.readyState !== 1) return
-    if (isBinary) return session.close(Close.UnsupportedData)
-    const text = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)
-    if (!this.payloadLimitedByWs && text.length > this.ctx.options.maxPayloadBytes) return session.close(Close.TooBig)
-    let message: unknown
-    try {
-      message = JSON.parse(text.toString('utf8'))
-    } catch {
-      return session.close(Close.BrokenEnvelope)
-    }
-    if (typeof message !== 'object' || message === null || Array.isArray(message)) return session.close(Close.BrokenEnvelope)
-    const { type, id } = message as { type?: unknown, id?: unknown }
-    if (!isId(type) || !isId(id)) return session.close(Close.BrokenEnvelope)
-    const packet = this.registry.get(type)
-    if (packet === undefined) return session.close(Close.UnknownType)
-    if (!withinRate) return this.rateLimited(session)
-    if (!session.initialized && type !== 0) return session.close(Close.NotInitialized)
-    if (!packet.check.Check(message)) return session.close(Close.InvalidBody)
-
-    const started = performance.now()
-    let outcome: Outcome | Promise<Outcome>
-    try {
-      outcome = packet.definition.handle(this.ctx, session, message)
-    } catch (err) {
-      outcome = this.handlerFailed(packet, err)
-    }
-    // Most answers need no database: they go out without a trip through the microtask queue.
-    if (!(outcome instanceof Promise)) return this.answer(session, packet, id, outcome, started)
-    return outcome.then(
-      result => this.answer(session, packet, id, result, started),
-      err => this.answer(session, packet, id, this.handlerFailed(packet, err), started))
-  }
-
-  private handlerFailed (packet: RegisteredPacket, err: unknown): Outcome {
-    this.ctx.log.error({ err, packet: packet.definition.name }, 'packet handler failed')
-    return { status: Status.InternalServerError }
-  }
-
-  private answer (session: Session, packet: RegisteredPacket, id: number, outcome: Outcome, started: number): void {
-    const reply = isClosing(outcome) ? outcome.reply : outcome
-    if (reply !== undefined) session.reply(id, reply)
-    this.metrics.packet(packet.definition.name, reply?.status ?? 'closed', (performance.now() - started) / 1000)
-    if (isClosing(outcome)) session.close(outcome.close)
-  }
-
-  private rateLimited (session: Session): void {
-    session.close(Close.RateLimitHit)
-    const ms = this.ctx.options.rateLimitCooldownMs
-    if (ms > 0) {
-      this.ctx.repos.cooldowns.start(session.ip, ms)
-        .catch(err => this.ctx.log.error({ err }, 'could not record a rate-limit cool-down'))
-    }
-  }
-
-  private closeInTurn (session: Session, close: () => void): void {
-    session.closing = true
-    session.enqueue(close, err => this.stepFailed(session, err))
-  }
-
-  private stepFailed (session: Session, err: unknown): void {
-    this.ctx.log.error({ err }, 'session step failed')
-    session.close(Close.Internal)
   }
 
   private onClose (session: Session, code: number): void {
@@ -322,7 +240,7 @@ export class Hub {
         await repos.instances.register(instanceId, this.leaseTtlMs())
         for (const session of [...this.sessions]) {
           session.closing = true
-          session.enqueue(() => session.close(Close.Internal), err => this.stepFailed(session, err))
+          session.enqueue(() => session.close(Close.Internal), err => stepFailed(this.ctx, session, err))
         }
       }
       await repos.instances.sweep()
@@ -345,7 +263,7 @@ export class Hub {
     for (let i = 0; i < sessions.length; i += DRAIN_BATCH) {
       await Promise.all(sessions.slice(i, i + DRAIN_BATCH).map(session => {
         session.closing = true
-        return session.enqueue(() => session.close(Close.GoingAway), err => this.stepFailed(session, err))
+        return session.enqueue(() => session.close(Close.GoingAway), err => stepFailed(this.ctx, session, err))
       }))
       await new Promise(resolve => setImmediate(resolve))
     }
