@@ -89,8 +89,16 @@ class Tally {
     if (this.notes.length < 5) this.notes.push(text)
   }
 
-  /** Session phases of one successful cycle. */
-  phases (o: CycleOutcome): void {
+  /** One establish cycle measured in the window; latency runs from `from` to the Authorize answer. */
+  cycle (o: CycleOutcome, from: number): void {
+    this.status(o.status)
+    if (!o.ok) {
+      this.failed++
+      this.note(`session failed: ${o.status}`)
+      return
+    }
+    this.ok++
+    this.latency.record(o.authorizedAt - from)
     this.connect.record(o.connectedAt - o.startedAt)
     this.upgrade.record(o.openedAt - o.connectedAt)
     this.initialize.record(o.initializedAt - o.openedAt)
@@ -307,17 +315,7 @@ async function establish (go: Go): Promise<WorkerResult> {
       const t0 = performance.now()
       const outcome = await cycle(identity)
       const end = performance.now()
-      if (end >= from && end < until) {
-        tally.status(outcome.status)
-        if (outcome.ok) {
-          tally.ok++
-          tally.latency.record(outcome.authorizedAt - t0)
-          tally.phases(outcome)
-        } else {
-          tally.failed++
-          tally.note(`session failed: ${outcome.status}`)
-        }
-      }
+      if (end >= from && end < until) tally.cycle(outcome, t0)
       if (!outcome.ok) await sleep(5)
     }
   }
@@ -363,17 +361,7 @@ function fixedRate (go: Go): Promise<WorkerResult> {
       const identity = job.identities[n++ % job.identities.length]!
       void cycle(identity).then(outcome => {
         inFlight--
-        if (inWindow) {
-          tally.status(outcome.status)
-          if (outcome.ok) {
-            tally.ok++
-            tally.latency.record(outcome.authorizedAt - intended)
-            tally.phases(outcome)
-          } else {
-            tally.failed++
-            tally.note(`session failed: ${outcome.status}`)
-          }
-        }
+        if (inWindow) tally.cycle(outcome, intended)
         maybeFinish()
       })
     }
