@@ -5,6 +5,7 @@ import { Hub } from '../src/session/hub.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
+    /** This instance's live sessions: `connections`, `draining`, `instanceId`. */
     licensewireHub: Hub
   }
 }
@@ -13,14 +14,14 @@ declare module 'fastify' {
 export default fp<ResolvedOptions>(async function licensewireSessions (app, options) {
   const { instanceId } = options
   const hub = new Hub(
-    { repos: app.licensewireDb.repos, options, instanceId, log: app.log.child({ instance: instanceId.slice(0, 8) }) },
+    { repos: app.licensewireDb.repos, options, instanceId, log: app.log.child({ instance: instanceId.slice(0, 8) }), bus: app.licensewireEvents },
     packets,
     app.licensewireMetrics,
     // ws closes oversized frames with 1009 itself when its own limit is no larger.
     (app.websocketServer.options.maxPayload ?? Infinity) <= options.maxPayloadBytes
   )
   await hub.start()
-  app.licensewireEvents.subscribe(hub.busListener())
+  app.licensewireEvents.subscribe(hub.liveEvents.busListener())
   app.decorate('licensewireHub', hub)
   app.addHook('preClose', async () => { await hub.drain() })
   app.addHook('onClose', async () => { hub.stop() })

@@ -1,5 +1,5 @@
 import type { LicenseView } from '../repositories/sessions.js'
-import { SerializedReply, type Reply } from './packet.js'
+import { reply, replyFromText, type Reply } from './reply.js'
 import { Status } from './statuses.js'
 
 type Fields = Pick<LicenseView, 'levels' | 'comment' | 'ip_address' | 'expires_at' | 'paused_at'>
@@ -30,7 +30,7 @@ export function licenseReply (
   key: string, status: number, license: Fields | null, now: number, activatedNow: boolean, timeLeft: 'timestamp' | 'seconds',
   fields?: string
 ): Reply {
-  if (license === null || license.levels === null) return { license: key, status }
+  if (license === null || license.levels === null) return reply(status, { license: key })
   let body = fields ?? licenseFields(key, license)
   if (status !== Status.LicenseExpired && license.expires_at !== null) {
     const remaining = license.expires_at - (license.paused_at ?? now)
@@ -41,6 +41,5 @@ export function licenseReply (
       body += `,"time_left":${seconds}`
     }
   }
-  // Last, as in the seed's example.
-  return new SerializedReply(status, `${body},"status":${status}}`)
+  return replyFromText(status, body)
 }

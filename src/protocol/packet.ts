@@ -1,17 +1,23 @@
 import type { Static, TSchema } from '@sinclair/typebox'
 import type { FastifyBaseLogger } from 'fastify'
+import type { LiveEvent } from '../events.js'
 import type { Repositories } from '../repositories/index.js'
 import type { ResolvedOptions } from '../options.js'
 import type { LicenseCache } from '../session/license-cache.js'
-import type { Session } from '../session/session.js'
+import type { AccountSession, AuthorizedSession, InitializedSession, LicenseSession, SessionState } from '../session/state.js'
 import type { CloseSpec } from './close-codes.js'
+import type { Reply } from './reply.js'
 
-/** What a handler needs besides its session: repositories and settings, never Fastify. */
+/** Everything a handler may use besides its session: never Fastify, never the socket. */
 export interface PacketContext {
   repos: Repositories
   options: ResolvedOptions
   instanceId: string
   log: FastifyBaseLogger
+  /** Milliseconds since the epoch; the one clock handlers read. */
+  now: () => number
+  /** Delivers a live event to every instance, this one included. */
+  publish: (event: LiveEvent) => Promise<void>
   /**
    * Runs a quota-taking call; when it answers 602 while this instance's closed
    * sessions are still giving their slots back, waits for them and runs it once more.
@@ -19,28 +25,9 @@ export interface PacketContext {
    */
   withReleasesSettled: <T extends { status: number }>(call: () => Promise<T>) => Promise<T>
   /** Drops the session's authorization and gives its quota slot back. */
-  releaseAuthorization: (session: Session) => Promise<void>
+  releaseAuthorization: (session: SessionState) => Promise<void>
   /** License state for packet 15, cached only while every change to it is heard. */
   licenseCache: LicenseCache
-}
-
-/**
- * A response without `id`: the dispatcher puts it first. Build it with `status` as
- * the last field: fields go out in the order the object lists them.
- */
-export interface Reply {
-  status: number
-  [field: string]: unknown
-}
-
-/**
- * A reply whose JSON is already written: `body` is everything after `{"id":…,`.
- * For the answers sent most (license payloads), where JSON.stringify of a fresh
- * object per packet cost more than the rest of the dispatch.
- */
-export class SerializedReply implements Reply {
-  [field: string]: unknown
-  constructor (readonly status: number, readonly body: string) {}
 }
 
 /** Close the socket, optionally after sending a reply. */
@@ -51,19 +38,46 @@ export interface Closing {
 
 export type Outcome = Reply | Closing
 
-export interface PacketDefinition<S extends TSchema = TSchema> {
+/**
+ * What a packet needs before its handler runs. The dispatcher enforces it: a packet
+ * other than 'nothing' before Initialize closes 4200; an authorization it needs and
+ * the session lacks answers 3 NotAuthorized.
+ */
+export type Requirement = 'nothing' | 'initialized' | 'license' | 'account' | 'authorized'
+
+/** The session as a handler with that requirement sees it. */
+export interface SessionFor {
+  nothing: SessionState
+  initialized: InitializedSession
+  license: LicenseSession
+  account: AccountSession
+  authorized: AuthorizedSession
+}
+
+export interface PacketDefinition<S extends TSchema = TSchema, R extends Requirement = Requirement> {
   type: number
   name: string
+  requires: R
   /** Fields of the request beyond the envelope; extra fields are ignored. */
   schema: S
   // Method syntax on purpose: it lets a registry hold packets of different schemas.
-  handle (ctx: PacketContext, session: Session, body: Static<S>): Outcome | Promise<Outcome>
+  handle (ctx: PacketContext, session: SessionFor[R], body: Static<S>): Outcome | Promise<Outcome>
 }
 
-export function definePacket<S extends TSchema> (packet: PacketDefinition<S>): PacketDefinition<S> {
+export function definePacket<S extends TSchema, R extends Requirement> (packet: PacketDefinition<S, R>): PacketDefinition<S, R> {
   return packet
 }
 
 export function isClosing (outcome: Outcome): outcome is Closing {
   return 'close' in outcome
+}
+
+/** Whether a session meets a requirement. */
+export function meets (session: SessionState, requires: Requirement): boolean {
+  switch (requires) {
+    case 'nothing': return true
+    case 'initialized': return session.initialized
+    case 'authorized': return session.authorization !== null
+    default: return session.authorization?.kind === requires
+  }
 }

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import { definePacket } from '../packet.js'
 import { licenseReply } from '../license-payload.js'
+import { reply } from '../reply.js'
 import { Text } from '../schema.js'
 import { Status } from '../statuses.js'
 
@@ -8,18 +9,20 @@ import { Status } from '../statuses.js'
 export default definePacket({
   type: 2,
   name: 'authorize_by_license',
+  requires: 'initialized',
   schema: Type.Object({ license: Text() }),
   async handle (ctx, session, body) {
     const key = body.license
-    if (session.authorization !== null) return { license: key, status: Status.AlreadyAuthorized }
-    if (key.length < 6) return { license: key, status: Status.LicenseTooShort }
-    if (key.length > 64) return { license: key, status: Status.LicenseTooLong }
-    const input = { sessionId: session.id, appId: session.appId!, key, clientId: session.clientId!, ip: session.ip }
+    if (session.authorization !== null) return reply(Status.AlreadyAuthorized, { license: key })
+    if (key.length < 6) return reply(Status.LicenseTooShort, { license: key })
+    if (key.length > 64) return reply(Status.LicenseTooLong, { license: key })
+    const input = { sessionId: session.id, appId: session.app.id, key, clientId: session.clientId, ip: session.ip }
     const result = await ctx.withReleasesSettled(() => ctx.repos.sessions.authorizeLicense(input))
     if (result.status === Status.Ok) {
-      session.authorization = { licenseId: result.license_id!, key, expiresAt: result.expires_at }
+      session.authorize({ kind: 'license', licenseId: result.license_id!, key, expiresAt: result.expires_at })
       // The row just changed (IP, activation). Other holders hear of it through the
-      // licenses trigger; this instance is not told (migrations/004), so it evicts here.
+      // licenses trigger; this instance is not told (the trigger skips the authorizing
+      // session), so it evicts here.
       ctx.licenseCache.changed(result.license_id!)
     }
     return licenseReply(key, result.status, result, result.now, result.activated_now, ctx.options.timeLeft)

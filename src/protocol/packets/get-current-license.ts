@@ -1,9 +1,12 @@
 import { Type } from '@sinclair/typebox'
 import type { LicenseState } from '../../repositories/licenses.js'
-import type { Authorization, Session } from '../../session/session.js'
+import type { LicenseSession } from '../../session/state.js'
 import { definePacket, type Outcome, type PacketContext } from '../packet.js'
 import { licenseFields, licenseReply } from '../license-payload.js'
+import { reply } from '../reply.js'
 import { Status } from '../statuses.js'
+
+const NOT_AUTHORIZED = reply(Status.NotAuthorized)
 
 /**
  * Type 15: the authorized license as it is now. Served from the license cache when
@@ -12,34 +15,34 @@ import { Status } from '../statuses.js'
 export default definePacket({
   type: 15,
   name: 'get_current_license',
+  requires: 'license',
   schema: Type.Object({}),
   handle (ctx, session) {
-    const auth = session.authorization
-    if (auth === null) return { status: Status.NotAuthorized }
-    const cached = ctx.licenseCache.peek(auth.licenseId)
-    return cached !== undefined ? answer(ctx, auth, cached) : afresh(ctx, session, auth)
+    const cached = ctx.licenseCache.peek(session.authorization.licenseId)
+    return cached !== undefined ? answer(ctx, session.authorization.key, cached) : afresh(ctx, session)
   }
 })
 
-async function afresh (ctx: PacketContext, session: Session, auth: Authorization): Promise<Outcome> {
-  const license = await ctx.licenseCache.fetch(auth.licenseId)
+async function afresh (ctx: PacketContext, session: LicenseSession): Promise<Outcome> {
+  const { licenseId, key } = session.authorization
+  const license = await ctx.licenseCache.fetch(licenseId)
   if (license === undefined) {
     // Deleted under us: the session no longer holds anything.
     await ctx.releaseAuthorization(session)
-    return { status: Status.NotAuthorized }
+    return NOT_AUTHORIZED
   }
-  return answer(ctx, auth, license)
+  return answer(ctx, key, license)
 }
 
-function answer (ctx: PacketContext, auth: Authorization, license: LicenseState): Outcome {
+function answer (ctx: PacketContext, key: string, license: LicenseState): Outcome {
   // This server's clock, not the one the state was read at: the entry may be old.
-  const now = Date.now() / 1000
+  const now = ctx.now() / 1000
   const status = license.blacklisted
     ? Status.LicenseBlacklisted
     : license.paused_at !== null
       ? Status.LicensePaused
       : license.expires_at === null || license.expires_at <= now ? Status.LicenseExpired : Status.Ok
-  return licenseReply(auth.key, status, license, now, false, ctx.options.timeLeft, fieldsOf(auth.key, license))
+  return licenseReply(key, status, license, now, false, ctx.options.timeLeft, fieldsOf(key, license))
 }
 
 /**

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import { Close, rateLimitedFor } from '../close-codes.js'
 import { definePacket, type Outcome } from '../packet.js'
+import { reply } from '../reply.js'
 import { Text } from '../schema.js'
 import { Status } from '../statuses.js'
 
@@ -12,6 +13,7 @@ const MAX_FAILED = 3
 export default definePacket({
   type: 0,
   name: 'initialize',
+  requires: 'nothing',
   schema: Type.Object({ websocket_api_key: Text(), client_id: Text() }),
   async handle (ctx, session, body): Promise<Outcome> {
     const key = body.websocket_api_key
@@ -30,16 +32,12 @@ export default definePacket({
     const status = local === 0 ? result.status : local
 
     if (status === Status.Ok) {
-      session.appId = result.app_id
-      session.appName = result.app_name ?? ''
-      session.appVersion = result.app_version ?? ''
-      session.clientId = clientId
-      session.failedInitializes = 0
-      clearTimeout(session.initTimer)
-      return { app_name: session.appName, app_version: session.appVersion, status }
+      const app = { id: result.app_id!, name: result.app_name ?? '', version: result.app_version ?? '' }
+      session.initialize(app, clientId)
+      return reply(status, { app_name: app.name, app_version: app.version })
     }
-    if (FAILED.has(status) && ++session.failedInitializes > MAX_FAILED) return { close: Close.FailedToInitialize }
-    if (status === Status.ClientIDBlacklisted) return { reply: { status }, close: Close.ClientIdBlacklisted }
-    return { status }
+    if (FAILED.has(status) && session.initializeFailed() > MAX_FAILED) return { close: Close.FailedToInitialize }
+    if (status === Status.ClientIDBlacklisted) return { reply: reply(status), close: Close.ClientIdBlacklisted }
+    return reply(status)
   }
 })

@@ -1,0 +1,60 @@
+import type { FastifyBaseLogger } from 'fastify'
+import type { LicensesRepository } from '../repositories/licenses.js'
+import type { Connection } from './connection.js'
+import { stepFailed } from './dispatch.js'
+import { PanelEvent } from './panel-events.js'
+import type { Releases } from './releases.js'
+
+/** How often held authorizations are checked for expiry (event 2 within 2 s of it). */
+const CHECK_MS = 1000
+
+/**
+ * Authorizations running out while connected: once the known expiry has passed, the
+ * license is read again (it may have been extended) and, if really expired, the
+ * authorization is dropped and event 2 SubscriptionExpired pushed.
+ */
+export class ExpiryWatcher {
+  private timer: NodeJS.Timeout | undefined
+
+  constructor (
+    private readonly connections: Iterable<Connection>,
+    private readonly licenses: LicensesRepository,
+    private readonly releases: Releases,
+    private readonly log: FastifyBaseLogger,
+    private readonly now: () => number
+  ) {}
+
+  start (): void {
+    this.timer = setInterval(() => this.check(), CHECK_MS).unref()
+  }
+
+  stop (): void {
+    clearInterval(this.timer)
+  }
+
+  private check (): void {
+    const now = this.now() / 1000
+    for (const connection of this.connections) {
+      const session = connection.state
+      const due = session.authorization?.expiresAt
+      if (due === undefined || due === null || due > now || connection.closing) continue
+      session.authorizationExpires(null) // one check at a time
+      const auth = session.authorization
+      connection.enqueue(async () => {
+        if (session.authorization !== auth || auth?.kind !== 'license') return
+        try {
+          const license = await this.licenses.current(auth.licenseId)
+          if (license !== undefined && license.expires_at !== null && license.expires_at > license.now) {
+            session.authorizationExpires(license.expires_at) // extended meanwhile
+            return
+          }
+          await this.releases.dropAuthorization(session)
+          connection.push(PanelEvent.SubscriptionExpired, {})
+        } catch (err) {
+          session.authorizationExpires(due) // try again on the next tick
+          this.log.error({ err }, 'license expiry check failed')
+        }
+      }, err => stepFailed(this.log, connection, err))
+    }
+  }
+}

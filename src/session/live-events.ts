@@ -1,0 +1,91 @@
+import type { FastifyBaseLogger } from 'fastify'
+import { LicenseEvent, type BusListener, type LiveEvent } from '../events.js'
+import type { SessionsRepository } from '../repositories/sessions.js'
+import type { Connection } from './connection.js'
+import { stepFailed } from './dispatch.js'
+import type { LicenseCache } from './license-cache.js'
+import { effectOn } from './panel-events.js'
+import type { Releases } from './releases.js'
+
+/**
+ * Admin changes reaching this instance's sessions (protocol §7 event table): what the
+ * event bus delivers, and, after a gap in delivery, what the database says was missed.
+ */
+export class LiveEvents {
+  constructor (
+    private readonly connections: Iterable<Connection>,
+    private readonly sessions: SessionsRepository,
+    private readonly releases: Releases,
+    private readonly licenseCache: LicenseCache,
+    private readonly log: FastifyBaseLogger
+  ) {}
+
+  /** Applies an event to the sessions it touches, each after the packet it is on. */
+  apply (event: LiveEvent, among: Iterable<Connection> = this.connections): void {
+    for (const connection of among) {
+      const session = connection.state
+      const effect = effectOn(event, session)
+      if (effect === undefined) continue
+      if (event.type === 'app_version_changed') session.appVersionChanged(event.version)
+      // A close is decided now (no more frames), but waits for the packet in flight.
+      if (effect.close !== undefined) connection.closing = true
+      connection.enqueue(async () => {
+        if (effect.dropAuthorization === true) await this.releases.dropAuthorization(session)
+        if (effect.event !== undefined) connection.push(effect.event.type, effect.event.content)
+        if (effect.close !== undefined) connection.close(effect.close)
+      }, err => stepFailed(this.log, connection, err))
+    }
+  }
+
+  /** How this instance reacts to what the event bus hears. */
+  busListener (): BusListener {
+    const cache = this.licenseCache
+    return {
+      event: event => this.apply(event),
+      licenseChanged: licenseId => cache.changed(licenseId),
+      up: () => {
+        cache.up()
+        // Whatever was missed while not hearing is read back from the database.
+        this.reconcile().catch(err => this.log.error({ err }, 'reconciling live sessions failed'))
+      },
+      down: () => cache.down()
+    }
+  }
+
+  /**
+   * After a gap in event delivery: compare every live session with the database
+   * and apply what was missed, as the events themselves would have.
+   */
+  async reconcile (): Promise<void> {
+    const live = [...this.connections].filter(c => c.state.initialized)
+    if (live.length === 0) return
+    const states = await this.sessions.states(live.map(({ state }) => ({
+      id: state.id,
+      app_id: state.app!.id,
+      client_id: state.clientId!,
+      license_id: state.authorization?.kind === 'license' ? state.authorization.licenseId : null
+    })))
+    const byId = new Map(live.map(c => [c.id, c]))
+    for (const found of states) {
+      const connection = byId.get(found.id)
+      if (connection === undefined) continue
+      const { state } = connection
+      const appId = state.app!.id
+      const auth = state.authorization
+      let missed: LiveEvent | undefined
+      if (found.app_gone) missed = { type: 'app_deleted', appId }
+      else if (found.app_paused) missed = { type: 'app_paused', appId }
+      else if (found.client_blacklisted) missed = { type: 'client_blacklisted', appId, clientId: state.clientId! }
+      else if (auth?.kind === 'license') {
+        const event = found.license_gone
+          ? LicenseEvent.Deleted
+          : found.license_blacklisted
+            ? LicenseEvent.Blacklisted
+            : found.license_paused ? LicenseEvent.Paused : found.license_reset ? LicenseEvent.Reinitialized : undefined
+        if (event !== undefined) missed = { type: 'license_changed', appId, licenseId: auth.licenseId, event }
+      }
+      // Applied to this one session only: others decide from their own state.
+      if (missed !== undefined) this.apply(missed, [connection])
+    }
+  }
+}

@@ -1,0 +1,141 @@
+/** The app a session initialized with. */
+export interface AppInfo {
+  id: number
+  name: string
+  version: string
+}
+
+export interface LicenseAuthorization {
+  kind: 'license'
+  licenseId: number
+  key: string
+  /** Unix seconds as last read; the expiry watcher re-reads before acting on it. */
+  expiresAt: number | null
+}
+
+export interface AccountAuthorization {
+  kind: 'account'
+  accountId: number
+  login: string
+  /** When the account's coverage runs out as last read (Unix seconds), null when none covers. */
+  expiresAt: number | null
+}
+
+/** A session holds at most one authorization, of one of two kinds. */
+export type Authorization = LicenseAuthorization | AccountAuthorization
+
+/** SessionState as JSON: what another instance needs to carry the session on. */
+export interface SessionStateJson {
+  id: string
+  ip: string
+  app: AppInfo | null
+  clientId: string | null
+  failedInitializes: number
+  authorization: Authorization | null
+  subscribed: boolean
+}
+
+/**
+ * What the server knows about one session, apart from its socket: plain data that
+ * round-trips through JSON. Handlers read it and change it only through the named
+ * methods below, so every change of state has one place.
+ */
+export class SessionState {
+  private _app: AppInfo | null = null
+  private _clientId: string | null = null
+  private _failedInitializes = 0
+  private _authorization: Authorization | null = null
+  private _subscribed = false
+
+  constructor (readonly id: string, readonly ip: string) {}
+
+  get initialized (): boolean {
+    return this._app !== null
+  }
+
+  get app (): AppInfo | null {
+    return this._app
+  }
+
+  get clientId (): string | null {
+    return this._clientId
+  }
+
+  get authorization (): Authorization | null {
+    return this._authorization
+  }
+
+  /** Receives panel events (packet 17); new sessions start unsubscribed. */
+  get subscribed (): boolean {
+    return this._subscribed
+  }
+
+  /** Consecutive failed Initialize calls (the 4205 guard). */
+  get failedInitializes (): number {
+    return this._failedInitializes
+  }
+
+  initialize (app: AppInfo, clientId: string): void {
+    this._app = app
+    this._clientId = clientId
+    this._failedInitializes = 0
+  }
+
+  /** Counts one failed Initialize; returns the count so far. */
+  initializeFailed (): number {
+    return ++this._failedInitializes
+  }
+
+  /** The app's version changed while the session was open (event 102). */
+  appVersionChanged (version: string): void {
+    if (this._app !== null) this._app = { ...this._app, version }
+  }
+
+  authorize (authorization: Authorization): void {
+    this._authorization = authorization
+  }
+
+  /** Drops the authorization; returns what it was. */
+  deauthorize (): Authorization | null {
+    const was = this._authorization
+    this._authorization = null
+    return was
+  }
+
+  /** A fresh read of when the authorization runs out (null: unknown, check again before relying on it). */
+  authorizationExpires (expiresAt: number | null): void {
+    if (this._authorization !== null) this._authorization = { ...this._authorization, expiresAt }
+  }
+
+  subscribe (subscribed: boolean): void {
+    this._subscribed = subscribed
+  }
+
+  toJSON (): SessionStateJson {
+    return {
+      id: this.id,
+      ip: this.ip,
+      app: this._app,
+      clientId: this._clientId,
+      failedInitializes: this._failedInitializes,
+      authorization: this._authorization,
+      subscribed: this._subscribed
+    }
+  }
+
+  static fromJSON (json: SessionStateJson): SessionState {
+    const state = new SessionState(json.id, json.ip)
+    state._app = json.app
+    state._clientId = json.clientId
+    state._failedInitializes = json.failedInitializes
+    state._authorization = json.authorization
+    state._subscribed = json.subscribed
+    return state
+  }
+}
+
+/** The session as a packet that needs an initialized session sees it. */
+export type InitializedSession = SessionState & { readonly app: AppInfo, readonly clientId: string }
+export type LicenseSession = InitializedSession & { readonly authorization: LicenseAuthorization }
+export type AccountSession = InitializedSession & { readonly authorization: AccountAuthorization }
+export type AuthorizedSession = InitializedSession & { readonly authorization: Authorization }
