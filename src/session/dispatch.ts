@@ -21,7 +21,7 @@ export function stepFailed (ctx: Pick<PacketContext, 'log'>, session: Session, e
 }
 
 /**
- * What happens to a frame: the guards of protocol §2 in their order, then the
+ * What happens to a frame: the guards of docs/protocol.md §2 in their order, then the
  * packet's handler, its answer, and the rate limit of §4. Frames of one session run
  * one at a time through the session's queue, so answers leave in arrival order.
  */
@@ -47,7 +47,7 @@ export class Dispatcher {
     session.enqueue(() => this.process(session, data, isBinary, withinRate), err => stepFailed(this.ctx, session, err))
   }
 
-  /** Pings count toward the packet rate limit (protocol §4). */
+  /** Pings count toward the packet rate limit (docs/protocol.md §4). */
   ping (session: Session): void {
     if (session.closing || session.bucket.take()) return
     session.closing = true

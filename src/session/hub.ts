@@ -73,7 +73,7 @@ export class Hub {
     this.expiryTimer = setInterval(() => this.checkExpiries(), EXPIRY_CHECK_MS).unref()
   }
 
-  /** Applies an admin change to this instance's sessions (protocol §7 event table). */
+  /** Applies an admin change to this instance's sessions (docs/protocol.md §7 event table). */
   apply (event: LiveEvent, among: Iterable<Session> = this.sessions): void {
     for (const effect of effectsOf(event, among)) {
       const { session } = effect

@@ -2,7 +2,7 @@ import { Close, type CloseSpec } from '../protocol/close-codes.js'
 import { LicenseEvent, type LiveEvent } from '../events.js'
 import type { Session } from './session.js'
 
-/** Panel event codes of protocol.md §7 beyond the license ones. */
+/** Panel event codes of docs/protocol.md §7 beyond the license ones. */
 export const PanelEvent = {
   Disconnect: 1,
   SubscriptionExpired: 2,
@@ -24,7 +24,7 @@ export interface Effect {
 /** License events after which the session no longer holds the license. */
 const DROPS = new Set<number>([LicenseEvent.Blacklisted, LicenseEvent.Reinitialized, LicenseEvent.Deleted, LicenseEvent.Paused])
 
-/** The sessions an event touches and what happens to each (the event table of protocol §7). */
+/** The sessions an event touches and what happens to each (the event table of docs/protocol.md §7). */
 export function effectsOf (event: LiveEvent, sessions: Iterable<Session>): Effect[] {
   const effects: Effect[] = []
   for (const session of sessions) {

@@ -12,7 +12,7 @@ export interface Authorization {
 
 const DONE = Promise.resolve()
 
-/** The id of every server-pushed event frame, as an exact integer literal (protocol §7). */
+/** The id of every server-pushed event frame, as an exact integer literal (docs/protocol.md §7). */
 const EVENT_PREFIX = '{"id":18446744073709551615,"event_type":'
 
 /**
