@@ -21,7 +21,7 @@ const USAGE = `usage: npm run client -- --api-key KEY [--license LICENSE] [--cli
   --url URL          the server's WebSocket route      (default: ws://127.0.0.1:3000/ws)
   -h, --help         show this message`
 
-/** Status names for the statuses these three packets can answer (protocol.md §6). */
+/** Status names for the statuses these three packets can answer (docs/protocol.md §6). */
 const STATUS_NAMES: Record<number, string> = {
   1: 'Ok',
   2: 'InvalidAPIKey',

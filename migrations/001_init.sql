@@ -70,7 +70,7 @@ CREATE TABLE ip_cooldowns (
   until timestamptz NOT NULL
 );
 
--- Initialize (protocol §7, type 0) from the cool-down check on, in one round trip.
+-- Initialize (docs/protocol.md §7, type 0) from the cool-down check on, in one round trip.
 -- status 0 = the IP is cooling down (close 4201) with cooldown_seconds left.
 CREATE FUNCTION lw_initialize (
   p_session uuid, p_instance uuid, p_api_key text, p_client_id text, p_ip text
@@ -108,7 +108,7 @@ BEGIN
 END
 $$;
 
--- Authorize by license (protocol §7, type 2) from step 3 on: lookup, checks,
+-- Authorize by license (docs/protocol.md §7, type 2) from step 3 on: lookup, checks,
 -- quota slot, activation and binding, all or nothing.
 CREATE FUNCTION lw_authorize_license (
   p_session uuid, p_app bigint, p_key text, p_client_id text, p_ip text

@@ -17,7 +17,7 @@ import sessionsRoutes from './admin/sessions.js'
 const OPENAPI_DECORATOR = 'licensewireOpenapi'
 
 /**
- * The management API (admin-api.md), registered only when admin tokens are
+ * The management API (docs/admin-api.md), registered only when admin tokens are
  * configured. Every route here, the OpenAPI document included, needs a bearer token.
  */
 export default async function licensewireAdmin (app: FastifyInstance, options: { adminTokens: string[] }): Promise<void> {

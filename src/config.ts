@@ -27,7 +27,7 @@ function list (env: NodeJS.ProcessEnv, name: string): string[] | undefined {
   return raw === undefined ? undefined : raw.split(',').map(s => s.trim()).filter(s => s !== '')
 }
 
-/** The standalone service's environment (admin-api.md, .env.example) → settings. */
+/** The standalone service's environment (docs/admin-api.md, Standalone runtime; .env.example) → settings. */
 export function loadConfig (env: NodeJS.ProcessEnv = process.env): ServiceConfig {
   const plugin: LicensewireOptions = {
     adminTokens: list(env, 'ADMIN_TOKEN'),

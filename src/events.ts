@@ -1,6 +1,6 @@
 /**
  * Changes made through the management API that live sessions must react to, on
- * every instance (protocol.md §7, type 17 event table). They travel as JSON.
+ * every instance (docs/protocol.md §7, event table). They travel as JSON.
  */
 export type LiveEvent =
   | { type: 'app_paused', appId: number }
@@ -10,7 +10,7 @@ export type LiveEvent =
   | { type: 'client_blacklisted', appId: number, clientId: string }
   | { type: 'license_changed', appId: number, licenseId: number, event: LicenseEventCode }
 
-/** Panel event codes of license changes (protocol.md §7). */
+/** Panel event codes of license changes (docs/protocol.md §7). */
 export const LicenseEvent = {
   ClientIdReset: 200,
   Blacklisted: 201,

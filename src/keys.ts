@@ -8,7 +8,7 @@ function randomChars (n: number): string {
   return out
 }
 
-/** 21 characters of [A-Z0-9] from a CSPRNG (admin-api.md). */
+/** 21 characters of [A-Z0-9] from a CSPRNG (docs/admin-api.md, Apps). */
 export function newApiKey (): string {
   return randomChars(21)
 }

@@ -7,7 +7,7 @@ const PositiveMs = (def: number) => Type.Integer({ minimum: 1, default: def })
 
 /**
  * Plugin options. Everything but the database has a default; the numbers match
- * admin-api.md so the standalone service and a mounted plugin behave the same.
+ * docs/admin-api.md so the standalone service and a mounted plugin behave the same.
  */
 export const OptionsSchema = Type.Object({
   /** A pool owned by the host; licensewire never ends it. */

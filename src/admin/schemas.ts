@@ -1,7 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 
 /**
- * TypeBox schemas of the management API (admin-api.md): they validate requests,
+ * TypeBox schemas of the management API (docs/admin-api.md): they validate requests,
  * serialize responses and feed the OpenAPI document, so all three agree. Request
  * bodies are validated without type coercion (plugins/admin.ts).
  */

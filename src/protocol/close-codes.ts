@@ -1,4 +1,4 @@
-/** Close codes with their exact reason texts (protocol.md §5). */
+/** Close codes with their exact reason texts (docs/protocol.md §5). */
 export interface CloseSpec {
   code: number
   reason: string

@@ -19,7 +19,7 @@ export function licenseFields (key: string, license: Fields): string {
 }
 
 /**
- * The license fields of packets 2 and 15 (protocol §7 payload rules): `levels` and
+ * The license fields of packets 2 and 15 (docs/protocol.md §7, payload rules): `levels` and
  * `comment` once the license is found, `ip_address` when stored, and `time_left` only
  * for an activated license with a future expiry — the Unix expiry on the call that
  * activated it (unless `timeLeft` is 'seconds'), whole seconds remaining otherwise.

@@ -1,4 +1,4 @@
-/** Response statuses (protocol.md §6). */
+/** Response statuses (docs/protocol.md §6). */
 export const Status = {
   Ok: 1,
   InvalidAPIKey: 2,

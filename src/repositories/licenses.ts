@@ -41,7 +41,7 @@ export interface LicensePage {
   limit: number
 }
 
-/** Blacklisted beats paused beats the activation state (admin-api.md). */
+/** Blacklisted beats paused beats the activation state (docs/admin-api.md, License states). */
 const stateOf = (t: string): string => `CASE WHEN ${t}.blacklisted_at IS NOT NULL THEN 'blacklisted'
   WHEN ${t}.paused_at IS NOT NULL THEN 'paused'
   WHEN ${t}.activated_at IS NOT NULL THEN CASE WHEN ${t}.expires_at > now() THEN 'active' ELSE 'expired' END

@@ -19,7 +19,7 @@ export class Connection {
   closing = false
   /** When the upgrade was accepted (ms); the Initialize deadline counts from it. */
   readonly openedAt: number
-  // The rate bucket (protocol §4), kept inline: one object less per session.
+  // The rate bucket (docs/protocol.md §4), kept inline: one object less per session.
   private tokens: number
   private refilledAt: number
   /** The last queued step while any is pending; null when idle. */

@@ -24,7 +24,7 @@ export function stepFailed (log: PacketContext['log'], connection: Connection, e
 }
 
 /**
- * What happens to a frame: the guards of protocol §2 in their order, what the packet
+ * What happens to a frame: the guards of docs/protocol.md §2 in their order, what the packet
  * requires, then its handler, its answer, and the rate limit of §4. Frames of one
  * session run one at a time through its queue, so answers leave in arrival order.
  */
@@ -52,7 +52,7 @@ export class Dispatcher {
     connection.enqueue(() => this.process(connection, data, isBinary, withinRate), this.onStepError(connection))
   }
 
-  /** Pings count toward the packet rate limit (protocol §4). */
+  /** Pings count toward the packet rate limit (docs/protocol.md §4). */
   ping (connection: Connection): void {
     if (connection.closing || connection.takeToken()) return
     connection.closing = true

@@ -8,7 +8,7 @@ import { effectOn } from './panel-events.js'
 import type { Releases } from './releases.js'
 
 /**
- * Admin changes reaching this instance's sessions (protocol §7 event table): what the
+ * Admin changes reaching this instance's sessions (docs/protocol.md §7 event table): what the
  * event bus delivers, and, after a gap in delivery, what the database says was missed.
  */
 export class LiveEvents {

@@ -2,7 +2,7 @@ import { Close, type CloseSpec } from '../protocol/close-codes.js'
 import { LicenseEvent, type LiveEvent } from '../events.js'
 import type { SessionState } from './state.js'
 
-/** Panel event codes of protocol.md §7 beyond the license ones. */
+/** Panel event codes of docs/protocol.md §7 beyond the license ones. */
 export const PanelEvent = {
   Disconnect: 1,
   SubscriptionExpired: 2,
@@ -23,7 +23,7 @@ export interface Effect {
 /** License events after which the session no longer holds the license. */
 const DROPS = new Set<number>([LicenseEvent.Blacklisted, LicenseEvent.Reinitialized, LicenseEvent.Deleted, LicenseEvent.Paused])
 
-/** What an event means for one session (the event table of protocol §7); undefined when it is not touched. */
+/** What an event means for one session (the event table of docs/protocol.md §7); undefined when it is not touched. */
 export function effectOn (event: LiveEvent, session: SessionState): Effect | undefined {
   if (session.app?.id !== event.appId) return undefined
   switch (event.type) {

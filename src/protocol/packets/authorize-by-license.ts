@@ -5,7 +5,7 @@ import { reply } from '../reply.js'
 import { Text } from '../schema.js'
 import { Status } from '../statuses.js'
 
-/** Type 2: the seed document, checks in the order of protocol §7. */
+/** Type 2: the seed document, checks in the order of docs/protocol.md §7. */
 export default definePacket({
   type: 2,
   name: 'authorize_by_license',

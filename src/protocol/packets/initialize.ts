@@ -5,11 +5,11 @@ import { reply } from '../reply.js'
 import { Text } from '../schema.js'
 import { Status } from '../statuses.js'
 
-/** Statuses that count toward the 4th-failure close (protocol §4). */
+/** Statuses that count toward the 4th-failure close (docs/protocol.md §4). */
 const FAILED = new Set<number>([Status.InvalidAPIKey, Status.AppNotFound, Status.AppPaused])
 const MAX_FAILED = 3
 
-/** Type 0: binds the session to an app and a client_id (protocol §7). */
+/** Type 0: binds the session to an app and a client_id (docs/protocol.md §7). */
 export default definePacket({
   type: 0,
   name: 'initialize',
