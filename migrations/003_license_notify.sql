@@ -1,14 +1,13 @@
 -- Every change to what a session reads of its license (packet 15) is announced on
--- the licensewire_licenses channel with the license id, whoever made it: the
--- management API, an Authorize on another instance, or an operator's own SQL.
--- Instances cache license state only while they hear these.
+-- the licensewire_licenses channel by these triggers; what is announced, and when,
+-- is up to their function, migrations/functions/lw_license_changed.sql.
+--
+-- CREATE TRIGGER needs its function to exist, but function files are applied after
+-- the schema migrations (src/db/migrate.ts). So the migration that creates a trigger
+-- creates a do-nothing function of the same signature first; the function file
+-- replaces it later in the same transaction, before anything can fire the trigger.
 CREATE FUNCTION lw_license_changed () RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM pg_notify('licensewire_licenses', OLD.id::text);
-  RETURN NULL;
-END
-$$;
+LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
 
 CREATE TRIGGER licenses_changed_update AFTER UPDATE ON licenses
   FOR EACH ROW

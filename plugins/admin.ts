@@ -13,6 +13,18 @@ import blacklistRoutes from './admin/blacklist.js'
 import licensesRoutes from './admin/licenses.js'
 import sessionsRoutes from './admin/sessions.js'
 
+/** What every 5xx answers: the cause (a Postgres message, say) goes to the log only. */
+const INTERNAL = { statusCode: 500, error: 'Internal Server Error', message: 'Internal Server Error' }
+
+/** The status Fastify's own handler would answer with. */
+function statusOf (err: unknown): number {
+  const { statusCode, status } = (err ?? {}) as { statusCode?: unknown, status?: unknown }
+  for (const code of [statusCode, status]) {
+    if (typeof code === 'number' && code >= 400 && code <= 599) return code
+  }
+  return 500
+}
+
 /** Not `swagger`, so a host that documents its own API with @fastify/swagger keeps its decorator. */
 const OPENAPI_DECORATOR = 'licensewireOpenapi'
 
@@ -39,6 +51,13 @@ export default async function licensewireAdmin (app: FastifyInstance, options: {
   const coercing = build({}, { customOptions: {} })
   const strict = build({}, { customOptions: { coerceTypes: false } })
   app.setValidatorCompiler(route => (route.httpPart === 'body' ? strict : coercing)(route))
+
+  app.setErrorHandler((err, request, reply) => {
+    // Rethrown, a 4xx goes on to the parent handler and is answered as it always was.
+    if (statusOf(err) < 500) throw err
+    request.log.error({ err }, 'management API request failed')
+    return reply.code(500).send(INTERNAL)
+  })
 
   const authorized = bearerChecker(options.adminTokens)
   app.addHook('onRequest', async (request, reply) => {

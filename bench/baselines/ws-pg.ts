@@ -4,7 +4,7 @@
  * a framework, with the same pool size and pool settings.
  *
  * SQL: it calls the very functions licensewire calls, lw_initialize(),
- * lw_authorize_license() and lw_end_session() from migrations/001_init.sql, with
+ * lw_authorize_license() and lw_end_session() from migrations/functions/, with
  * the same unnamed parameterised queries. Why not inline SQL: the quota slot,
  * activation and binding must be atomic, and the functions do that in one round
  * trip per packet; inline statements would need a transaction of several round

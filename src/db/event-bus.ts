@@ -4,7 +4,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { BusListener, EventBus, LiveEvent } from '../events.js'
 
 export const CHANNEL = 'licensewire_events'
-/** Filled by the licenses triggers (migrations/003_license_notify.sql). */
+/** Filled by the licenses triggers (migrations/003_license_notify.sql, functions/lw_license_changed.sql). */
 export const LICENSE_CHANNEL = 'licensewire_licenses'
 
 /** Lets operators and tests find an instance's listener connection in pg_stat_activity. */

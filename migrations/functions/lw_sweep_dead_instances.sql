@@ -1,0 +1,36 @@
+-- Removes instances whose lease ran out, with their sessions and slots.
+CREATE OR REPLACE FUNCTION lw_sweep_dead_instances () RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+  n integer;
+BEGIN
+  WITH dead AS (
+    DELETE FROM instances WHERE lease_expires_at < clock_timestamp() RETURNING id
+  ), gone AS (
+    DELETE FROM sessions s USING dead WHERE s.instance_id = dead.id
+      RETURNING s.app_id, s.authorized_at
+  ), freed AS (
+    SELECT g.app_id, count(*)::integer AS n FROM gone g
+      WHERE g.authorized_at IS NOT NULL GROUP BY g.app_id
+  ), upd AS (
+    UPDATE apps SET authorized_sessions = apps.authorized_sessions - freed.n
+      FROM freed WHERE apps.id = freed.app_id
+      RETURNING 1
+  )
+  SELECT count(*)::integer INTO n FROM gone;
+  -- Sessions whose instance row never existed or vanished without a sweep.
+  WITH orphan AS (
+    DELETE FROM sessions s
+      WHERE NOT EXISTS (SELECT 1 FROM instances i WHERE i.id = s.instance_id)
+        AND s.initialized_at < clock_timestamp() - interval '1 minute'
+      RETURNING s.app_id, s.authorized_at
+  ), freed AS (
+    SELECT o.app_id, count(*)::integer AS n FROM orphan o
+      WHERE o.authorized_at IS NOT NULL GROUP BY o.app_id
+  )
+  UPDATE apps SET authorized_sessions = apps.authorized_sessions - freed.n
+    FROM freed WHERE apps.id = freed.app_id;
+  DELETE FROM ip_cooldowns WHERE until < clock_timestamp();
+  RETURN n;
+END
+$$;
