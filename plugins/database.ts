@@ -36,7 +36,7 @@ export default fp<ResolvedOptions>(async function licensewireDatabase (app, opti
   }
   const repos = createRepositories(pool)
   if (options.seedDemo && await repos.apps.count() === 0) {
-    const app0 = await repos.apps.create({ name: 'Demo app', websocketApiKey: newApiKey(), sessionLimit: 100 })
+    const app0 = await repos.apps.create({ name: 'Demo app' }, newApiKey())
     const key = newLicenseKey()
     await repos.licenses.insert(app0.id, [{ key, durationSeconds: 30 * 86400, levels: { tier: 'pro' }, comment: 'demo license' }])
     // Shown once, on purpose: this is how a first run gets going.

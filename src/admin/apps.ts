@@ -7,13 +7,7 @@ export class AppsService {
   constructor (private readonly ctx: AdminContext) {}
 
   async create (body: CreateAppBody): Promise<AppJson> {
-    const row = await this.ctx.repos.apps.create({
-      name: body.name,
-      version: body.version,
-      websocketApiKey: newApiKey(),
-      sessionLimit: body.session_limit,
-      paused: body.paused
-    })
+    const row = await this.ctx.repos.apps.create(body, newApiKey())
     return appJson(row)
   }
 
@@ -29,9 +23,7 @@ export class AppsService {
 
   /** Pausing closes the app's live sessions (4101); a new version is pushed as event 102. */
   async update (appId: number, body: PatchAppBody): Promise<AppJson> {
-    const result = await this.ctx.repos.apps.update(appId, {
-      name: body.name, version: body.version, sessionLimit: body.session_limit, paused: body.paused
-    })
+    const result = await this.ctx.repos.apps.update(appId, body)
     if (result === undefined) throw appNotFound(appId)
     const { app, wasPaused, oldVersion } = result
     if (app.paused && !wasPaused) await this.ctx.publish({ type: 'app_paused', appId })

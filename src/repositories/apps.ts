@@ -1,37 +1,29 @@
 import type { Pool } from 'pg'
 
-export interface AppRow {
-  id: number
+/** What an admin sets on an app (create and patch); the table has a default for each. */
+export interface AppSettings {
   name: string
   version: string
-  websocket_api_key: string
   session_limit: number
   paused: boolean
+}
+
+/** The settable columns; only these names ever reach the SQL text. */
+const SETTINGS: readonly (keyof AppSettings)[] = ['name', 'version', 'session_limit', 'paused']
+
+export interface AppRow extends AppSettings {
+  id: number
+  websocket_api_key: string
   created_at: Date
   updated_at: Date
 }
 
-export interface NewApp {
-  name: string
-  version?: string
-  websocketApiKey: string
-  sessionLimit?: number
-  paused?: boolean
-}
-
-const APP_COLUMNS = 'id, name, version, websocket_api_key, session_limit, paused, created_at, updated_at'
+const APP_COLUMNS = ['id', ...SETTINGS, 'websocket_api_key', 'created_at', 'updated_at'].join(', ')
 const appColumns = (alias: string): string => APP_COLUMNS.split(', ').map(c => `${alias}.${c}`).join(', ')
 
 export interface AppDetailRow extends AppRow {
   authorized_sessions: number
   online_sessions: number
-}
-
-export interface AppPatch {
-  name?: string
-  version?: string
-  sessionLimit?: number
-  paused?: boolean
 }
 
 /** The app after an update, with what it was before so callers can tell what changed. */
@@ -41,14 +33,22 @@ export interface AppUpdate {
   oldVersion: string
 }
 
+/** The settings given, as column names and values, in SETTINGS order. */
+function given (settings: Partial<AppSettings>): { columns: string[], values: unknown[] } {
+  const columns = SETTINGS.filter(c => settings[c] !== undefined)
+  return { columns, values: columns.map(c => settings[c]) }
+}
+
 export class AppsRepository {
   constructor (private readonly pool: Pool) {}
 
-  async create (app: NewApp): Promise<AppRow> {
+  /** Settings not given take the table's defaults. */
+  async create (settings: Partial<AppSettings> & { name: string }, websocketApiKey: string): Promise<AppRow> {
+    const { columns, values } = given(settings)
     const { rows } = await this.pool.query<AppRow>(
-      `INSERT INTO apps (name, version, websocket_api_key, session_limit, paused)
-       VALUES ($1, $2, $3, $4, $5) RETURNING ${APP_COLUMNS}`,
-      [app.name, app.version ?? '1.0.0', app.websocketApiKey, app.sessionLimit ?? 100, app.paused ?? false])
+      `INSERT INTO apps (websocket_api_key, ${columns.join(', ')})
+       VALUES ($1, ${columns.map((_, i) => `$${i + 2}`).join(', ')}) RETURNING ${APP_COLUMNS}`,
+      [websocketApiKey, ...values])
     return rows[0]!
   }
 
@@ -56,7 +56,6 @@ export class AppsRepository {
     const { rows } = await this.pool.query<{ n: number }>('SELECT count(*)::integer AS n FROM apps')
     return rows[0]!.n
   }
-
 
   async list (): Promise<AppRow[]> {
     const { rows } = await this.pool.query<AppRow>(`SELECT ${APP_COLUMNS} FROM apps ORDER BY id`)
@@ -77,15 +76,14 @@ export class AppsRepository {
   }
 
   /** Absent fields keep their value; the old row is locked so the "before" values are exact. */
-  async update (id: number, patch: AppPatch): Promise<AppUpdate | undefined> {
+  async update (id: number, patch: Partial<AppSettings>): Promise<AppUpdate | undefined> {
+    const { columns, values } = given(patch)
     const { rows } = await this.pool.query<AppRow & { was_paused: boolean, old_version: string }>(
-      `UPDATE apps a SET name = coalesce($2, o.name), version = coalesce($3, o.version),
-              session_limit = coalesce($4, o.session_limit), paused = coalesce($5, o.paused),
-              updated_at = now()
-         FROM (SELECT id, name, version, session_limit, paused FROM apps WHERE id = $1 FOR UPDATE) o
+      `UPDATE apps a SET ${columns.map((c, i) => `${c} = $${i + 2}, `).join('')}updated_at = now()
+         FROM (SELECT id, paused, version FROM apps WHERE id = $1 FOR UPDATE) o
         WHERE a.id = o.id
        RETURNING ${appColumns('a')}, o.paused AS was_paused, o.version AS old_version`,
-      [id, patch.name ?? null, patch.version ?? null, patch.sessionLimit ?? null, patch.paused ?? null])
+      [id, ...values])
     const row = rows[0]
     if (row === undefined) return undefined
     const { was_paused: wasPaused, old_version: oldVersion, ...app } = row
