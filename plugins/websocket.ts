@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http'
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance } from 'fastify'
 import type { ResolvedOptions } from '../src/options.js'
@@ -12,6 +13,13 @@ export default async function licensewireWebsocket (app: FastifyInstance, option
     websocket: true,
     config: { rateLimit: { max: options.connectRateLimitMax, timeWindow: options.connectRateLimitWindowMs } }
   }, (socket, request) => {
+    // The upgrade's request and reply would otherwise live as long as the socket (about
+    // 2 KiB a session with their headers): @fastify/websocket assigns its placeholder
+    // HTTP response to the socket, and its 'error' listener holds both. That listener
+    // also logs every client protocol error at error level; the hub's logs at debug.
+    const placeholder = (request.socket as { _httpMessage?: ServerResponse | null })._httpMessage
+    if (placeholder?.socket === request.socket) placeholder.detachSocket(request.socket)
+    socket.removeAllListeners('error')
     hub.connect(socket, request.ip)
   })
 }

@@ -13,6 +13,7 @@ export function createMetrics (pool: Pool): Metrics {
   collectDefaultMetrics({ register: registry, prefix: 'licensewire_' })
   const openSockets = new Gauge({ name: 'licensewire_open_sockets', help: 'WebSocket sessions open on this instance', registers: [registry] })
   const closes = new Counter({ name: 'licensewire_closes_total', help: 'Sockets closed, by close code', labelNames: ['code'] as const, registers: [registry] })
+  const protocolErrors = new Counter({ name: 'licensewire_client_protocol_errors_total', help: 'WebSocket protocol errors of clients (ws closed the socket), by ws error code', labelNames: ['code'] as const, registers: [registry] })
   const stats = new PacketStats()
   // Registered as plain collectors: the Registry only needs a name and get().
   const collector = (name: string, get: () => CollectedMetric) => ({ name, get: async () => get(), reset () {} })
@@ -35,6 +36,7 @@ export function createMetrics (pool: Pool): Metrics {
     registry,
     opened: () => openSockets.inc(),
     closed: code => { openSockets.dec(); closes.inc({ code: String(code) }) },
-    packet: (type, status, seconds) => stats.record(type, status, seconds)
+    packet: (type, status, seconds) => stats.record(type, status, seconds),
+    protocolError: code => protocolErrors.inc({ code })
   }
 }

@@ -18,6 +18,8 @@ export interface HubMetrics {
   opened: () => void
   closed: (code: number) => void
   packet: PacketRecorder
+  /** A client broke the WebSocket protocol (ws' error code, e.g. WS_ERR_UNSUPPORTED_MESSAGE_LENGTH). */
+  protocolError: (code: string) => void
 }
 
 /** What the hub is built from; the rest of the packet context it makes itself. */
@@ -95,7 +97,12 @@ export class Hub {
       message (data, isBinary) { dispatcher.frame(connectionOf(this), data, isBinary) },
       ping () { dispatcher.ping(connectionOf(this)) },
       pong () { connectionOf(this).alive = true },
-      error (err) { log.debug({ err }, 'websocket error') },
+      // ws has already closed the socket with the fitting code (1002, 1007, 1009): the
+      // client's fault, so not an error of ours to log loudly.
+      error (err) {
+        metrics.protocolError((err as { code?: string }).code ?? 'unknown')
+        log.debug({ err }, 'client websocket error')
+      },
       close (code) { closed(connectionOf(this), code) }
     }
   }
