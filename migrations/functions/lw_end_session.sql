@@ -1,12 +1,8 @@
--- Ends a session: its row goes, and its slot with it when it held one.
+-- Ends one session: its row goes, and its slot with it when it held one.
+-- plpgsql, not sql: its body is checked when called, so file order does not matter.
 CREATE OR REPLACE FUNCTION lw_end_session (p_session uuid) RETURNS boolean
-LANGUAGE sql AS $$
-  WITH s AS (
-    DELETE FROM sessions WHERE id = p_session RETURNING app_id, authorized_at
-  ), a AS (
-    UPDATE apps SET authorized_sessions = authorized_sessions - 1
-      FROM s WHERE apps.id = s.app_id AND s.authorized_at IS NOT NULL
-      RETURNING 1
-  )
-  SELECT EXISTS (SELECT 1 FROM s)
+LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN lw_end_sessions(ARRAY[p_session]) > 0;
+END
 $$;

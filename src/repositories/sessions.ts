@@ -64,9 +64,17 @@ export class SessionsRepository {
     return rows[0]!.released
   }
 
-  /** Removes the session row and frees its slot if it held one. */
-  async end (sessionId: string): Promise<void> {
-    await this.pool.query('SELECT lw_end_session($1)', [sessionId])
+  /** Removes these session rows and frees the slots of those that held one; returns how many were there. */
+  async endMany (sessionIds: string[]): Promise<number> {
+    const { rows } = await this.pool.query<{ n: number }>('SELECT lw_end_sessions($1::uuid[]) AS n', [sessionIds])
+    return rows[0]!.n
+  }
+
+  /** Ends the instance's rows older than `minAgeMs` that are not among `live`; returns how many. */
+  async endStray (instanceId: string, live: string[], minAgeMs: number): Promise<number> {
+    const { rows } = await this.pool.query<{ n: number }>(
+      'SELECT lw_end_stray_sessions($1, $2::uuid[], $3) AS n', [instanceId, live, minAgeMs])
+    return rows[0]!.n
   }
 
   /** Initialized sessions of the app on every live instance. */

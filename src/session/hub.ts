@@ -82,7 +82,9 @@ export class Hub {
     }
     this.dispatcher = new Dispatcher(this.ctx, packets, metrics.packet, payloadLimitedByWs)
     this.liveEvents = new LiveEvents(this.connections, repos.sessions, this.releases, licenseCache, log)
-    this.lease = new InstanceLease(repos.instances, instanceId, options.sessionLeaseMs, log, () => this.closeAll(Close.Internal))
+    this.lease = new InstanceLease(repos.instances, instanceId, options.sessionLeaseMs, log,
+      () => { void this.closeAll(Close.Internal) },
+      () => this.releases.endStray(instanceId, [...this.connections].map(c => c.id)))
     this.heartbeat = new Heartbeat(this.connections, options.heartbeatMs)
     this.deadlines = new InitDeadlines(options.initTimeoutMs, connection => {
       connection.enqueue(() => {
@@ -168,10 +170,12 @@ export class Hub {
     this.stop()
     await this.closeAll(Close.GoingAway)
     await this.lease.retire()
+    this.releases.stop()
   }
 
   /** Stops timers without touching the database (the pool may already be gone). */
   stop (): void {
+    this.releases.stop()
     this.lease.stop()
     this.heartbeat.stop()
     this.expiry.stop()

@@ -17,7 +17,9 @@ export class InstanceLease {
     private readonly sessionLeaseMs: number,
     private readonly log: FastifyBaseLogger,
     /** The lease lapsed and a peer swept this instance's sessions: they hold no slots any more. */
-    private readonly lost: () => void
+    private readonly lost: () => void,
+    /** After each renewal: this instance's own housekeeping at the same pace. */
+    private readonly renewed: () => Promise<void>
   ) {}
 
   private get intervalMs (): number {
@@ -48,6 +50,7 @@ export class InstanceLease {
         this.lost()
       }
       await this.instances.sweep()
+      await this.renewed()
     } catch (err) {
       this.log.error({ err }, 'instance lease renewal failed')
     }

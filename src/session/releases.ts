@@ -5,14 +5,26 @@ import type { Connection } from './connection.js'
 import type { LicenseCache } from './license-cache.js'
 import type { SessionState } from './state.js'
 
+/** Session rows ended per statement. */
+const BATCH = 1000
+const RETRY_MIN_MS = 100
+const RETRY_MAX_MS = 5000
+
 /**
- * Giving quota slots back: an authorization dropped (logout, admin action, expiry)
- * or a whole session ended (its socket closed). Ends still under way are tracked, so
- * a quota-taking call that meets a 602 can wait for them and try once more.
+ * Giving quota slots back: an authorization dropped (logout, admin action, expiry),
+ * or a whole session ended (its socket closed). Ended sessions are deleted in
+ * batches, and a batch that fails is tried again until it succeeds, so no closed
+ * socket leaves a slot taken behind it. A quota-taking call that meets a 602 while
+ * ends are pending waits for them and tries once more.
  */
 export class Releases {
-  /** Ends of closed sessions not yet done in the database. */
-  private readonly pending = new Set<Promise<void>>()
+  /** Steps of closed sockets still waiting for the packet they were on. */
+  private readonly closing = new Set<Promise<void>>()
+  /** Ids of ended sessions whose rows are still to delete. */
+  private readonly ending = new Set<string>()
+  private flusher: Promise<void> | null = null
+  private stopped = false
+  private readonly waiters: { ids: string[], resolve: () => void }[] = []
 
   constructor (
     private readonly sessions: SessionsRepository,
@@ -28,27 +40,89 @@ export class Releases {
   }
 
   /**
-   * Ends a closed session after the packet it is on: the row goes, with its slot.
-   * `inDatabase` false: the row is gone already (this instance retired).
+   * Ends a closed session after the packet it is on, so an authorize that lands is
+   * released too. `inDatabase` false: the row is gone already (this instance retired).
    */
   end (connection: Connection, inDatabase: boolean): void {
     const session = connection.state
-    const release = connection.enqueue(async () => {
-      if (session.initialized && inDatabase) await this.sessions.end(session.id)
+    const step = connection.enqueue(() => {
       this.forget(session.deauthorize())
+      if (session.initialized && inDatabase) {
+        this.ending.add(session.id)
+        this.flush()
+      }
     }, err => this.log.error({ err }, 'could not release a closed session'))
-    this.pending.add(release)
-    void release.finally(() => this.pending.delete(release))
+    this.closing.add(step)
+    void step.finally(() => this.closing.delete(step))
+  }
+
+  /** Deletes pending rows, a batch per statement, until none is left; one flusher at a time. */
+  private flush (): void {
+    if (this.flusher !== null || this.stopped) return
+    this.flusher = (async () => {
+      let retryMs = RETRY_MIN_MS
+      while (this.ending.size > 0 && !this.stopped) {
+        const batch = [...this.ending].slice(0, BATCH)
+        try {
+          await this.sessions.endMany(batch)
+        } catch (err) {
+          this.log.warn({ err, pending: this.ending.size }, 'releasing closed sessions failed; trying again')
+          await new Promise(resolve => setTimeout(resolve, retryMs).unref())
+          retryMs = Math.min(retryMs * 2, RETRY_MAX_MS)
+          continue
+        }
+        retryMs = RETRY_MIN_MS
+        for (const id of batch) this.ending.delete(id)
+        this.wake()
+      }
+    })().finally(() => { this.flusher = null })
+  }
+
+  private wake (): void {
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      const waiter = this.waiters[i]!
+      if (waiter.ids.every(id => !this.ending.has(id))) {
+        this.waiters.splice(i, 1)
+        waiter.resolve()
+      }
+    }
+  }
+
+  /** Resolves once every end pending now is done in the database. */
+  private async settled (): Promise<void> {
+    await Promise.all(this.closing)
+    const ids = [...this.ending]
+    if (ids.length === 0) return
+    await new Promise<void>(resolve => this.waiters.push({ ids, resolve }))
   }
 
   async withReleasesSettled<T extends { status: number }> (call: () => Promise<T>): Promise<T> {
     const result = await call()
-    if (result.status !== Status.AppSessionsQuotaExceeded || this.pending.size === 0) return result
-    await Promise.all(this.pending)
+    if (result.status !== Status.AppSessionsQuotaExceeded || (this.closing.size === 0 && this.ending.size === 0)) return result
+    await this.settled()
     return call()
+  }
+
+  /**
+   * Ends this instance's rows that no live socket holds: a release that was lost (say,
+   * the process was busy past every retry) cannot keep a slot for long.
+   */
+  async endStray (instanceId: string, live: string[]): Promise<void> {
+    const n = await this.sessions.endStray(instanceId, live, STRAY_MIN_AGE_MS)
+    if (n > 0) this.log.warn({ sessions: n }, 'ended session rows no socket of this instance held')
+  }
+
+  /** This instance retired (its rows are gone) or is stopping: nothing more to delete. */
+  stop (): void {
+    this.stopped = true
+    this.ending.clear()
+    this.wake()
   }
 
   private forget (authorization: SessionState['authorization']): void {
     if (authorization?.kind === 'license') this.licenseCache.forget(authorization.licenseId)
   }
 }
+
+/** A row younger than this may belong to a socket opened after the live list was taken. */
+const STRAY_MIN_AGE_MS = 10_000
