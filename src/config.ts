@@ -39,6 +39,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): ServiceConfig
     connectRateLimitMax: int(env, 'CONNECT_RATE_LIMIT_MAX'),
     connectRateLimitWindowMs: int(env, 'CONNECT_RATE_LIMIT_WINDOW_MS'),
     maxPayloadBytes: int(env, 'MAX_PAYLOAD_BYTES'),
+    maxBufferedBytes: int(env, 'MAX_BUFFERED_BYTES'),
     heartbeatMs: int(env, 'HEARTBEAT_MS'),
     sessionLeaseMs: int(env, 'SESSION_LEASE_MS'),
     poolMax: int(env, 'DATABASE_POOL_MAX')

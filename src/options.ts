@@ -36,6 +36,8 @@ export const OptionsSchema = Type.Object({
   connectRateLimitMax: Type.Integer({ minimum: 1, default: 120 }),
   connectRateLimitWindowMs: PositiveMs(60000),
   maxPayloadBytes: Type.Integer({ minimum: 64, maximum: 16 * 1024 * 1024, default: 16384 }),
+  /** Unsent bytes a socket may hold; a client that stays over it for a few seconds is closed 1008. */
+  maxBufferedBytes: Type.Integer({ minimum: 1024, default: 1024 * 1024 }),
   heartbeatMs: PositiveMs(25000),
   sessionLeaseMs: Type.Integer({ minimum: 300, default: 30000 }),
   /** 'timestamp' keeps the seed: the activating authorize gets the Unix expiry. */

@@ -9,6 +9,7 @@ const close = (code: number, reason: string): CloseSpec => ({ code, reason })
 export const Close = {
   Normal: close(1000, ''),
   GoingAway: close(1001, 'server going away'),
+  PolicyViolation: close(1008, 'policy violation'),
   TooBig: close(1009, 'frame too big'),
   Internal: close(4000, 'internal server error'),
   DisconnectedFromPanel: close(4100, 'disconnected from panel'),

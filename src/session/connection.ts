@@ -1,6 +1,7 @@
 import type { WebSocket } from 'ws'
 import type { CloseSpec } from '../protocol/close-codes.js'
 import { encodeEvent, encodeReply, type Reply } from '../protocol/reply.js'
+import type { BufferWatch } from './buffer-watch.js'
 import type { SessionState } from './state.js'
 
 const DONE = Promise.resolve()
@@ -29,6 +30,7 @@ export class Connection {
     readonly socket: WebSocket,
     readonly state: SessionState,
     private readonly bucket: { capacity: number, windowMs: number },
+    private readonly buffers: BufferWatch,
     now: number
   ) {
     this.openedAt = now
@@ -77,12 +79,18 @@ export class Connection {
   }
 
   reply (id: number, answer: Reply): void {
-    if (this.socket.readyState === 1) this.socket.send(encodeReply(id, answer))
+    this.send(encodeReply(id, answer))
   }
 
   /** Sends a panel event, to subscribed sessions only. */
   push (eventType: number, content: object = {}): void {
-    if (this.state.subscribed && this.socket.readyState === 1) this.socket.send(encodeEvent(eventType, content))
+    if (this.state.subscribed) this.send(encodeEvent(eventType, content))
+  }
+
+  private send (frame: string): void {
+    if (this.socket.readyState !== 1) return
+    this.socket.send(frame)
+    this.buffers.sent(this)
   }
 
   close (spec: CloseSpec): void {

@@ -3,6 +3,7 @@ import type { WebSocket } from 'ws'
 import type { EventBus } from '../events.js'
 import { Close, initDeadline, type CloseSpec } from '../protocol/close-codes.js'
 import type { PacketContext, PacketDefinition } from '../protocol/packet.js'
+import { BufferWatch } from './buffer-watch.js'
 import { Connection } from './connection.js'
 import { Dispatcher, stepFailed, type PacketRecorder } from './dispatch.js'
 import { ExpiryWatcher } from './expiry-watcher.js'
@@ -50,6 +51,9 @@ export class Hub {
   private readonly heartbeat: Heartbeat
   private readonly deadlines: InitDeadlines
   private readonly expiry: ExpiryWatcher
+  private readonly buffers: BufferWatch
+  /** The rate bucket's settings, one object shared by every connection. */
+  private readonly bucket: { capacity: number, windowMs: number }
   private readonly listeners: {
     message: (this: WebSocket, data: Buffer, isBinary: boolean) => void
     ping: (this: WebSocket) => void
@@ -91,6 +95,8 @@ export class Hub {
         if (!connection.state.initialized && !connection.closing) connection.close(initDeadline(options.initTimeoutMs))
       }, err => stepFailed(log, connection, err))
     }, now)
+    this.buffers = new BufferWatch(options.maxBufferedBytes, now)
+    this.bucket = { capacity: options.rateLimitPackets, windowMs: options.rateLimitWindowMs }
     this.expiry = new ExpiryWatcher(this.connections, repos.licenses, this.releases, log, now)
 
     const { dispatcher } = this
@@ -122,9 +128,9 @@ export class Hub {
 
   /** Wires one upgraded socket. Listeners are attached before anything awaits. */
   connect (socket: WebSocket, ip: string): Connection {
-    const { options, now } = this.ctx
+    const { now } = this.ctx
     const connection = new Connection(socket, new SessionState(randomUUID(), ip),
-      { capacity: options.rateLimitPackets, windowMs: options.rateLimitWindowMs }, now())
+      this.bucket, this.buffers, now())
     const wired = socket as WiredSocket
     wired[CONNECTION] = connection
     this.connections.add(connection)
@@ -180,5 +186,6 @@ export class Hub {
     this.heartbeat.stop()
     this.expiry.stop()
     this.deadlines.stop()
+    this.buffers.stop()
   }
 }
