@@ -1,3 +1,5 @@
+import { SessionValues, type ValueEntryJson, type ValueWrite } from './values.js'
+
 /** The app a session initialized with. */
 export interface AppInfo {
   id: number
@@ -33,6 +35,8 @@ export interface SessionStateJson {
   failedInitializes: number
   authorization: Authorization | null
   subscribed: boolean
+  /** The session-value store (packets 12–14), expired entries included until swept. */
+  values: ValueEntryJson[]
 }
 
 /**
@@ -46,6 +50,8 @@ export class SessionState {
   private _failedInitializes = 0
   private _authorization: Authorization | null = null
   private _subscribed = false
+  // Made on the first write and dropped when empty again: most sessions never use it.
+  private _values: SessionValues | null = null
 
   constructor (readonly id: string, readonly ip: string) {}
 
@@ -111,6 +117,30 @@ export class SessionState {
     this._subscribed = subscribed
   }
 
+  /** A live session value (packet 13); `now` and `expiresAt` in ms since the epoch. */
+  value (key: string, now: number): string | undefined {
+    return this._values?.get(key, now)
+  }
+
+  /** Stores a session value (packet 12); a refused write changes nothing. */
+  setValue (key: string, value: string, expiresAt: number, now: number): ValueWrite {
+    this._values ??= new SessionValues()
+    const result = this._values.set(key, value, expiresAt, now)
+    this.dropEmptyValues()
+    return result
+  }
+
+  /** Removes a session value (packet 14); true when a live one was there. */
+  deleteValue (key: string, now: number): boolean {
+    const deleted = this._values?.delete(key, now) ?? false
+    this.dropEmptyValues()
+    return deleted
+  }
+
+  private dropEmptyValues (): void {
+    if (this._values?.size === 0) this._values = null
+  }
+
   toJSON (): SessionStateJson {
     return {
       id: this.id,
@@ -119,7 +149,8 @@ export class SessionState {
       clientId: this._clientId,
       failedInitializes: this._failedInitializes,
       authorization: this._authorization,
-      subscribed: this._subscribed
+      subscribed: this._subscribed,
+      values: this._values?.toJSON() ?? []
     }
   }
 
@@ -130,6 +161,7 @@ export class SessionState {
     state._failedInitializes = json.failedInitializes
     state._authorization = json.authorization
     state._subscribed = json.subscribed
+    state._values = json.values.length > 0 ? SessionValues.fromJSON(json.values) : null
     return state
   }
 }

@@ -1,10 +1,13 @@
 import type { PacketDefinition } from '../packet.js'
 import authorizeByLicense from './authorize-by-license.js'
+import deleteSessionValue from './delete-session-value.js'
 import getCurrentLicense from './get-current-license.js'
+import getSessionValue from './get-session-value.js'
 import initialize from './initialize.js'
 import logout from './logout.js'
 import onlineUsersCount from './online-users-count.js'
 import setPanelEvents from './set-panel-events.js'
+import setSessionValue from './set-session-value.js'
 
 /** Every packet the server answers; the dispatcher knows nothing else about them. */
 export const packets: PacketDefinition[] = [
@@ -12,6 +15,9 @@ export const packets: PacketDefinition[] = [
   authorizeByLicense,
   logout,
   onlineUsersCount,
+  setSessionValue,
+  getSessionValue,
+  deleteSessionValue,
   getCurrentLicense,
   setPanelEvents
 ]
