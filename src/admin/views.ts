@@ -16,6 +16,7 @@ export function appJson (row: AppRow): AppJson {
     version: row.version,
     websocket_api_key: row.websocket_api_key,
     session_limit: row.session_limit,
+    blacklist_limit: row.blacklist_limit,
     paused: row.paused,
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at)
@@ -46,7 +47,7 @@ export function licenseJson (row: LicenseRow): LicenseJson {
 }
 
 export function blacklistEntryJson (row: BlacklistEntryRow): BlacklistEntryJson {
-  return { client_id: row.client_id, comment: row.comment, created_at: iso(row.created_at) }
+  return { client_id: row.client_id, comment: row.comment, source: row.source, created_at: iso(row.created_at) }
 }
 
 export function sessionJson (row: SessionListRow): SessionItemJson {

@@ -6,12 +6,12 @@ export interface TestApp {
   key: string
 }
 
-export async function createApp (pool: Pool, opts: { sessionLimit?: number, paused?: boolean, name?: string, version?: string } = {}): Promise<TestApp> {
+export async function createApp (pool: Pool, opts: { sessionLimit?: number, blacklistLimit?: number, paused?: boolean, name?: string, version?: string } = {}): Promise<TestApp> {
   const key = newApiKey()
   const { rows } = await pool.query<{ id: number }>(
-    `INSERT INTO apps (name, version, websocket_api_key, session_limit, paused)
-     VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-    [opts.name ?? 'Test app', opts.version ?? '2.1.0', key, opts.sessionLimit ?? 100, opts.paused ?? false])
+    `INSERT INTO apps (name, version, websocket_api_key, session_limit, blacklist_limit, paused)
+     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+    [opts.name ?? 'Test app', opts.version ?? '2.1.0', key, opts.sessionLimit ?? 100, opts.blacklistLimit ?? 10000, opts.paused ?? false])
   return { id: Number(rows[0]!.id), key }
 }
 
