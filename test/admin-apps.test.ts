@@ -201,6 +201,7 @@ async function operations (): Promise<{ method: string, path: string }[]> {
       out.push({
         method: method.toUpperCase(),
         path: path.replace('{appId}', '1').replace('{key}', 'SOME-KEY').replace('{clientId}', 'device-1').replace('{sessionId}', randomUUID())
+          .replace('{name}', 'motd')
       })
     }
   }
@@ -228,7 +229,9 @@ test('the OpenAPI document lists every route with its schemas', async () => {
     `POST ${l}/reset-client`, `POST ${l}/unblacklist`, `POST ${l}/unpause`,
     `POST ${a}/{appId}/rotate-key`,
     `GET ${a}/{appId}/sessions`,
-    `DELETE ${a}/{appId}/sessions/{sessionId}`
+    `DELETE ${a}/{appId}/sessions/{sessionId}`,
+    `GET ${a}/{appId}/variables`, `POST ${a}/{appId}/variables`,
+    `DELETE ${a}/{appId}/variables/{name}`, `GET ${a}/{appId}/variables/{name}`, `PATCH ${a}/{appId}/variables/{name}`
   ].sort())
   const create = doc.paths[a].post
   assert.deepEqual(create.requestBody.content['application/json'].schema.required, ['name'])
@@ -236,6 +239,11 @@ test('the OpenAPI document lists every route with its schemas', async () => {
   assert.ok(create.responses['401'])
   const license = doc.paths[l].get.responses['200'].content['application/json'].schema
   assert.deepEqual(license.properties.state.enum, ['available', 'active', 'expired', 'paused', 'blacklisted'])
+  const variable = doc.paths[`${a}/{appId}/variables`].post
+  assert.deepEqual(variable.requestBody.content['application/json'].schema.required, ['name', 'content'])
+  assert.deepEqual(Object.keys(variable.responses).sort(), ['201', '400', '401', '404', '409'])
+  assert.deepEqual(Object.keys(variable.responses['201'].content['application/json'].schema.properties),
+    ['name', 'content', 'protected', 'created_at', 'updated_at'])
   const entry = doc.paths[`${a}/{appId}/blacklist`].get.responses['200'].content['application/json'].schema.properties.items.items
   assert.deepEqual(entry.properties.source.enum, ['admin', 'client'])
   assert.equal(create.requestBody.content['application/json'].schema.properties.blacklist_limit.type, 'integer')
@@ -245,7 +253,7 @@ test('the OpenAPI document lists every route with its schemas', async () => {
 
 test('every route answers 401 without a token or with a wrong one', async () => {
   const ops = await operations()
-  assert.equal(ops.length, 23)
+  assert.equal(ops.length, 28)
   ops.push({ method: 'GET', path: '/admin/openapi.json' })
   for (const token of [null, 'wrong-token-0123456789', TOKEN + 'x', TOKEN.slice(0, -1)]) {
     for (const { method, path } of ops) {

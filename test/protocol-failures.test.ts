@@ -85,6 +85,20 @@ describe('database failures answer 6 InternalServerError', () => {
     c.close()
   })
 
+  test('Get variable: 6 without content', async () => {
+    const c = await TestClient.connect(server.wsUrl)
+    await c.initialize(app.key)
+    await db.pool.query("INSERT INTO variables (app_id, name, content) VALUES ($1, 'motd', 'hi')", [app.id])
+    failing = 'FROM variables'
+    try {
+      assert.deepEqual(await c.request(11, { name: 'motd' }), { id: 2, status: 6 })
+    } finally {
+      failing = null
+    }
+    assert.deepEqual(await c.request(11, { name: 'motd' }), { id: 3, content: 'hi', status: 1 })
+    c.close()
+  })
+
   test('Online users count: 6 without a count', async () => {
     const c = await TestClient.connect(server.wsUrl)
     await c.initialize(app.key)

@@ -17,8 +17,8 @@ const Id = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })
 const ERROR_DESCRIPTIONS = {
   400: 'Invalid request; the message names the field',
   401: 'Missing or invalid admin token',
-  404: 'No such app, license, client id or session',
-  409: 'Conflict: the key or client id exists already'
+  404: 'No such app, license, client id, session or variable',
+  409: 'Conflict: the key, client id or variable name exists already'
 } as const
 
 /** Fastify's error shape. */
@@ -207,3 +207,35 @@ export const SessionItem = Type.Object({
 export type SessionItemJson = Static<typeof SessionItem>
 
 export const SessionList = Type.Object({ items: Type.Array(SessionItem) })
+
+// Variables
+
+/** Lengths are checked again in UTF-16 code units by the service, as packet 11 counts them. */
+const VariableName = Text({ minLength: 3, maxLength: 64 })
+const VariableContent = Text({ maxLength: 16000, description: 'returned to clients exactly as stored; may itself be JSON text' })
+
+export const VariableParams = Type.Object({ appId: Id, name: Text({ minLength: 1, maxLength: 256 }) })
+
+export const Variable = Type.Object({
+  name: Type.String(),
+  content: Type.String(),
+  protected: Type.Boolean({ description: 'only authorized sessions may read it' }),
+  created_at: DateTime,
+  updated_at: DateTime
+})
+export type VariableJson = Static<typeof Variable>
+
+export const VariableList = Type.Object({ items: Type.Array(Variable) })
+
+export const CreateVariableBody = Type.Object({
+  name: VariableName,
+  content: VariableContent,
+  protected: Type.Optional(Type.Boolean({ default: false }))
+})
+export type CreateVariableBody = Static<typeof CreateVariableBody>
+
+export const PatchVariableBody = Type.Object({
+  content: Type.Optional(VariableContent),
+  protected: Type.Optional(Type.Boolean())
+})
+export type PatchVariableBody = Static<typeof PatchVariableBody>

@@ -3,6 +3,7 @@ import authorizeByLicense from './authorize-by-license.js'
 import deleteSessionValue from './delete-session-value.js'
 import getCurrentLicense from './get-current-license.js'
 import getSessionValue from './get-session-value.js'
+import getVariable from './get-variable.js'
 import initialize from './initialize.js'
 import logout from './logout.js'
 import onlineUsersCount from './online-users-count.js'
@@ -15,6 +16,7 @@ export const packets: PacketDefinition[] = [
   authorizeByLicense,
   logout,
   onlineUsersCount,
+  getVariable,
   setSessionValue,
   getSessionValue,
   deleteSessionValue,
