@@ -1,5 +1,6 @@
 import type { PacketDefinition } from '../packet.js'
 import authorizeByLicense from './authorize-by-license.js'
+import blacklist from './blacklist.js'
 import deleteSessionValue from './delete-session-value.js'
 import getCurrentLicense from './get-current-license.js'
 import getSessionValue from './get-session-value.js'
@@ -15,6 +16,7 @@ export const packets: PacketDefinition[] = [
   initialize,
   authorizeByLicense,
   logout,
+  blacklist,
   onlineUsersCount,
   getVariable,
   setSessionValue,
