@@ -1,5 +1,12 @@
 import { SessionValues, type ValueEntryJson, type ValueWrite } from './values.js'
 
+/**
+ * Each session's value store (packets 12–14), kept beside its state rather than in a
+ * field of it: most sessions never store a value, and an idle session then costs not
+ * a byte more. Only SessionState reads or writes it, and it travels in toJSON.
+ */
+const valueStores = new WeakMap<SessionState, SessionValues>()
+
 /** The app a session initialized with. */
 export interface AppInfo {
   id: number
@@ -50,8 +57,6 @@ export class SessionState {
   private _failedInitializes = 0
   private _authorization: Authorization | null = null
   private _subscribed = false
-  // Made on the first write and dropped when empty again: most sessions never use it.
-  private _values: SessionValues | null = null
 
   constructor (readonly id: string, readonly ip: string) {}
 
@@ -119,26 +124,29 @@ export class SessionState {
 
   /** A live session value (packet 13); `now` and `expiresAt` in ms since the epoch. */
   value (key: string, now: number): string | undefined {
-    return this._values?.get(key, now)
+    return valueStores.get(this)?.get(key, now)
   }
 
   /** Stores a session value (packet 12); a refused write changes nothing. */
   setValue (key: string, value: string, expiresAt: number, now: number): ValueWrite {
-    this._values ??= new SessionValues()
-    const result = this._values.set(key, value, expiresAt, now)
-    this.dropEmptyValues()
+    let values = valueStores.get(this)
+    if (values === undefined) valueStores.set(this, values = new SessionValues())
+    const result = values.set(key, value, expiresAt, now)
+    this.dropEmptyValues(values)
     return result
   }
 
   /** Removes a session value (packet 14); true when a live one was there. */
   deleteValue (key: string, now: number): boolean {
-    const deleted = this._values?.delete(key, now) ?? false
-    this.dropEmptyValues()
+    const values = valueStores.get(this)
+    if (values === undefined) return false
+    const deleted = values.delete(key, now)
+    this.dropEmptyValues(values)
     return deleted
   }
 
-  private dropEmptyValues (): void {
-    if (this._values?.size === 0) this._values = null
+  private dropEmptyValues (values: SessionValues): void {
+    if (values.size === 0) valueStores.delete(this)
   }
 
   toJSON (): SessionStateJson {
@@ -150,7 +158,7 @@ export class SessionState {
       failedInitializes: this._failedInitializes,
       authorization: this._authorization,
       subscribed: this._subscribed,
-      values: this._values?.toJSON() ?? []
+      values: valueStores.get(this)?.toJSON() ?? []
     }
   }
 
@@ -161,7 +169,7 @@ export class SessionState {
     state._failedInitializes = json.failedInitializes
     state._authorization = json.authorization
     state._subscribed = json.subscribed
-    state._values = json.values.length > 0 ? SessionValues.fromJSON(json.values) : null
+    if (json.values.length > 0) valueStores.set(state, SessionValues.fromJSON(json.values))
     return state
   }
 }
