@@ -67,6 +67,7 @@ test('every lw_ function in the database is owned by a function file', async () 
       ORDER BY 1`)
   const { rows: recorded } = await db.pool.query<{ name: string }>('SELECT name FROM schema_functions ORDER BY name')
   assert.deepEqual(rows.map(r => `${r.name}.sql`), recorded.map(r => r.name).filter(n => !n.startsWith('lw_test_probe_')))
-  assert.deepEqual(rows.map(r => r.name), ['lw_authorize_license', 'lw_blacklist_session', 'lw_end_session', 'lw_initialize', 'lw_license_changed',
-    'lw_release_authorization', 'lw_retire_instance', 'lw_sweep_dead_instances'])
+  assert.deepEqual(rows.map(r => r.name), ['lw_authorize_license', 'lw_blacklist_session', 'lw_end_session', 'lw_end_sessions',
+    'lw_end_stray_sessions', 'lw_initialize', 'lw_license_changed', 'lw_release_authorization', 'lw_retire_instance',
+    'lw_sweep_dead_instances'])
 })
