@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: licensewire against baselines measured in the same run.
  *
- *   npm run bench [-- --quick] [--only=1,2] [--rounds=N] [--procs=N] [--threads=N]
+ *   npm run bench [-- --quick] [--only=1,6] [--rounds=N] [--procs=N] [--threads=N]
  *                 [--pool=N] [--cpu-prof[=all]] [--no-build] [--verbose] [--s3-rate=N]
  *
  * Servers under test run in their own processes (licensewire from dist/, built
@@ -59,8 +59,8 @@ function parseOptions (argv: string[]): Options {
     if (!known.some(k => arg === `--${k}` || arg.startsWith(`--${k}=`))) throw new Error(`unknown argument ${arg} (see bench/README.md)`)
   }
   const quick = value('quick') !== undefined
-  const only = new Set((value('only') ?? '1,2,3,4,5').split(',').filter(s => s !== '').map(Number))
-  for (const n of only) if (![1, 2, 3, 4, 5].includes(n)) throw new Error(`--only: no scenario ${n}`)
+  const only = new Set((value('only') ?? '1,2,3,4,5,6').split(',').filter(s => s !== '').map(Number))
+  for (const n of only) if (![1, 2, 3, 4, 5, 6].includes(n)) throw new Error(`--only: no scenario ${n}`)
   const prof = value('cpu-prof')
   return {
     quick,
@@ -89,14 +89,16 @@ const FULL = {
   // backlog draining instead of the steady state, on both sides.
   s3: { identities: 4096, warmupMs: 6000, measureMs: 10_000 },
   s4: { sockets: 10_000, warmSockets: 500 },
-  s5: { sockets: 5000, slots: 1000 }
+  s5: { sockets: 5000, slots: 1000 },
+  s6: { sockets: 1000, warmupMs: 3000, measureMs: 10_000 }
 }
 const QUICK: typeof FULL = {
   s1: { sockets: 200, warmupMs: 1000, measureMs: 3000 },
   s2: { concurrency: 16, apps: 20, hotShare: 0.5, identities: 512, warmupMs: 1000, measureMs: 3000 },
   s3: { identities: 1024, warmupMs: 2000, measureMs: 3000 },
   s4: { sockets: 1000, warmSockets: 100 },
-  s5: { sockets: 500, slots: 100 }
+  s5: { sockets: 500, slots: 100 },
+  s6: { sockets: 200, warmupMs: 1000, measureMs: 3000 }
 }
 type Plan = typeof FULL
 
@@ -367,6 +369,26 @@ async function scenario1 (): Promise<void> {
   results.scenario1 = { plan: p, runs, median: { licensewire: lw, baseline: base }, pass }
 }
 
+async function scenario6 (): Promise<void> {
+  const p = plan.s6
+  log(`\n== scenario 6: session values — ${num(p.sockets)} authorized sockets alternating type 12 (set) and 13 (get) in a closed loop (vs baseline (a) answering from a Map)`)
+  const runs = await alternate(['licensewire', 'bare-ws'], options.rounds, async (target, round) => {
+    await resetData(db.pool)
+    const [app] = await seedApps(db.pool, [{ sessionLimit: 1_000_000, licenses: p.sockets }])
+    const figures = await withServer(target, `s6-r${round}`, server =>
+      measureLoad(server, round, jobs('values', server.wsUrl, app!.identities, hand => ({ sockets: hand.length })), p))
+    log(`  round ${round} ${LABEL[target]}: ${describe(figures, 'packets/s')}`)
+    return figures
+  })
+  const lw = median(runs.licensewire.map(r => r.throughput))
+  const base = median(runs['bare-ws'].map(r => r.throughput))
+  const pass = lw / base >= 0.85
+  rows.push({ scenario: '6 session values (12/13)', metric: 'throughput (packets/s)', licensewire: num(lw), baseline: `${num(base)} (a)`, ratio: ratio(lw, base), bar: '≥ 0.85× (a)', result: pass ? 'PASS' : 'FAIL' })
+  latencyRows('', runs.licensewire.map(r => r.latency), runs['bare-ws'].map(r => r.latency))
+  cpuRow('', runs.licensewire, runs['bare-ws'])
+  results.scenario6 = { plan: p, runs, median: { licensewire: lw, baseline: base }, pass }
+}
+
 async function establishRuns (name: string, rounds: number, timing: Timing, targets: Target[] = ['licensewire', 'ws-pg']): Promise<Record<Target, LoadFigures[]>> {
   const p = plan.s2
   return alternate(targets, rounds, async (target, round) => {
@@ -630,6 +652,7 @@ async function main (): Promise<void> {
     if (options.only.has(3)) await scenario3()
     if (options.only.has(4)) await scenario4()
     if (options.only.has(5)) await scenario5()
+    if (options.only.has(6)) await scenario6()
   } finally {
     await db.stop()
     clusterStarted = false

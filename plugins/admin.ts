@@ -8,10 +8,12 @@ import type { AdminContext } from '../src/admin/context.js'
 import { HttpError } from '../src/admin/errors.js'
 import { LicensesService } from '../src/admin/licenses.js'
 import { SessionsService } from '../src/admin/sessions.js'
+import { VariablesService } from '../src/admin/variables.js'
 import appsRoutes from './admin/apps.js'
 import blacklistRoutes from './admin/blacklist.js'
 import licensesRoutes from './admin/licenses.js'
 import sessionsRoutes from './admin/sessions.js'
+import variablesRoutes from './admin/variables.js'
 
 /** What every 5xx answers: the cause (a Postgres message, say) goes to the log only. */
 const INTERNAL = { statusCode: 500, error: 'Internal Server Error', message: 'Internal Server Error' }
@@ -83,6 +85,7 @@ export default async function licensewireAdmin (app: FastifyInstance, options: {
   await app.register(licensesRoutes, { prefix, licenses: new LicensesService(ctx) })
   await app.register(blacklistRoutes, { prefix, blacklist: new BlacklistService(ctx) })
   await app.register(sessionsRoutes, { prefix, sessions: new SessionsService(ctx) })
+  await app.register(variablesRoutes, { prefix, variables: new VariablesService(ctx) })
 
   const openapi = (app as unknown as Record<typeof OPENAPI_DECORATOR, () => unknown>)[OPENAPI_DECORATOR]
   app.get('/admin/openapi.json', { schema: { hide: true } }, async () => openapi())

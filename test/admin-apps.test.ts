@@ -23,7 +23,7 @@ after(async () => {
   await db?.stop()
 })
 
-const APP_KEYS = ['id', 'name', 'version', 'websocket_api_key', 'session_limit', 'paused', 'created_at', 'updated_at']
+const APP_KEYS = ['id', 'name', 'version', 'websocket_api_key', 'session_limit', 'blacklist_limit', 'paused', 'created_at', 'updated_at']
 
 test('POST /apps creates an app with defaults and a fresh API key', async () => {
   const res = await call(server, 'POST', '/apps', { name: 'Desk' })
@@ -32,16 +32,18 @@ test('POST /apps creates an app with defaults and a fresh API key', async () => 
   assert.equal(res.body.name, 'Desk')
   assert.equal(res.body.version, '1.0.0')
   assert.equal(res.body.session_limit, 100)
+  assert.equal(res.body.blacklist_limit, 10000)
   assert.equal(res.body.paused, false)
   assert.equal(typeof res.body.id, 'number')
   assert.match(res.body.websocket_api_key, /^[A-Z0-9]{21}$/)
   assert.match(res.body.created_at, ISO)
   assert.match(res.body.updated_at, ISO)
 
-  const full = await call(server, 'POST', '/apps', { name: 'Full', version: '3.2.1', session_limit: 0, paused: true })
+  const full = await call(server, 'POST', '/apps', { name: 'Full', version: '3.2.1', session_limit: 0, blacklist_limit: 0, paused: true })
   assert.equal(full.status, 201)
   assert.equal(full.body.version, '3.2.1')
   assert.equal(full.body.session_limit, 0)
+  assert.equal(full.body.blacklist_limit, 0)
   assert.equal(full.body.paused, true)
   assert.notEqual(full.body.websocket_api_key, res.body.websocket_api_key)
 })
@@ -57,6 +59,10 @@ test('POST /apps rejects bad fields with a 400 that names them', async () => {
     [{ name: 'x', paused: 'true' }, /^body\/paused must be boolean$/],
     [{ name: 'x', session_limit: -1 }, /^body\/session_limit must be >= 0$/],
     [{ name: 'x', session_limit: 1.5 }, /^body\/session_limit must be integer$/],
+    [{ name: 'x', blacklist_limit: '5' }, /^body\/blacklist_limit must be integer$/],
+    [{ name: 'x', blacklist_limit: null }, /^body\/blacklist_limit must be integer$/],
+    [{ name: 'x', blacklist_limit: -1 }, /^body\/blacklist_limit must be >= 0$/],
+    [{ name: 'x', blacklist_limit: 2 ** 31 }, /^body\/blacklist_limit must be <= 2147483647$/],
     [{ name: 'x', paused: 'maybe' }, /^body\/paused must be boolean$/],
     [{ name: 'x', version: '' }, /^body\/version must NOT have fewer than 1 characters$/],
     [{ name: 'a\u0000b' }, /^body\/name must match pattern/]
@@ -108,10 +114,11 @@ test('PATCH /apps/:id changes fields and publishes pause and version events once
   const created = (await call(server, 'POST', '/apps', { name: 'Patchy' })).body
   events.length = 0
 
-  const renamed = await call(server, 'PATCH', `/apps/${created.id}`, { name: 'Renamed', session_limit: 7 })
+  const renamed = await call(server, 'PATCH', `/apps/${created.id}`, { name: 'Renamed', session_limit: 7, blacklist_limit: 3 })
   assert.equal(renamed.status, 200)
   assert.equal(renamed.body.name, 'Renamed')
   assert.equal(renamed.body.session_limit, 7)
+  assert.equal(renamed.body.blacklist_limit, 3)
   assert.equal(renamed.body.version, '1.0.0')
   assert.equal(renamed.body.websocket_api_key, created.websocket_api_key)
   assert.ok(renamed.body.updated_at >= created.updated_at)
@@ -140,7 +147,14 @@ test('PATCH /apps/:id changes fields and publishes pause and version events once
     assert.equal(bad.status, 400)
     assert.match(bad.body.message, /^body\/session_limit must be integer$/)
   }
-  assert.equal((await call(server, 'GET', `/apps/${created.id}`)).body.session_limit, 7, 'a null is not a zero')
+  for (const body of [{ blacklist_limit: '9' }, { blacklist_limit: null }, { blacklist_limit: -5 }]) {
+    const bad = await call(server, 'PATCH', `/apps/${created.id}`, body)
+    assert.equal(bad.status, 400)
+    assert.match(bad.body.message, /^body\/blacklist_limit must be/)
+  }
+  const kept = (await call(server, 'GET', `/apps/${created.id}`)).body
+  assert.equal(kept.session_limit, 7, 'a null is not a zero')
+  assert.equal(kept.blacklist_limit, 3)
   const missing = await call(server, 'PATCH', '/apps/999999', { name: 'x' })
   assert.equal(missing.status, 404)
   assert.deepEqual(events, [])
@@ -187,6 +201,7 @@ async function operations (): Promise<{ method: string, path: string }[]> {
       out.push({
         method: method.toUpperCase(),
         path: path.replace('{appId}', '1').replace('{key}', 'SOME-KEY').replace('{clientId}', 'device-1').replace('{sessionId}', randomUUID())
+          .replace('{name}', 'motd')
       })
     }
   }
@@ -214,7 +229,9 @@ test('the OpenAPI document lists every route with its schemas', async () => {
     `POST ${l}/reset-client`, `POST ${l}/unblacklist`, `POST ${l}/unpause`,
     `POST ${a}/{appId}/rotate-key`,
     `GET ${a}/{appId}/sessions`,
-    `DELETE ${a}/{appId}/sessions/{sessionId}`
+    `DELETE ${a}/{appId}/sessions/{sessionId}`,
+    `GET ${a}/{appId}/variables`, `POST ${a}/{appId}/variables`,
+    `DELETE ${a}/{appId}/variables/{name}`, `GET ${a}/{appId}/variables/{name}`, `PATCH ${a}/{appId}/variables/{name}`
   ].sort())
   const create = doc.paths[a].post
   assert.deepEqual(create.requestBody.content['application/json'].schema.required, ['name'])
@@ -222,13 +239,21 @@ test('the OpenAPI document lists every route with its schemas', async () => {
   assert.ok(create.responses['401'])
   const license = doc.paths[l].get.responses['200'].content['application/json'].schema
   assert.deepEqual(license.properties.state.enum, ['available', 'active', 'expired', 'paused', 'blacklisted'])
+  const variable = doc.paths[`${a}/{appId}/variables`].post
+  assert.deepEqual(variable.requestBody.content['application/json'].schema.required, ['name', 'content'])
+  assert.deepEqual(Object.keys(variable.responses).sort(), ['201', '400', '401', '404', '409'])
+  assert.deepEqual(Object.keys(variable.responses['201'].content['application/json'].schema.properties),
+    ['name', 'content', 'protected', 'created_at', 'updated_at'])
+  const entry = doc.paths[`${a}/{appId}/blacklist`].get.responses['200'].content['application/json'].schema.properties.items.items
+  assert.deepEqual(entry.properties.source.enum, ['admin', 'client'])
+  assert.equal(create.requestBody.content['application/json'].schema.properties.blacklist_limit.type, 'integer')
   assert.deepEqual(doc.components.securitySchemes.bearer, { type: 'http', scheme: 'bearer' })
   assert.equal(doc.paths['/admin/openapi.json'], undefined, 'the document does not list itself')
 })
 
 test('every route answers 401 without a token or with a wrong one', async () => {
   const ops = await operations()
-  assert.equal(ops.length, 23)
+  assert.equal(ops.length, 28)
   ops.push({ method: 'GET', path: '/admin/openapi.json' })
   for (const token of [null, 'wrong-token-0123456789', TOKEN + 'x', TOKEN.slice(0, -1)]) {
     for (const { method, path } of ops) {

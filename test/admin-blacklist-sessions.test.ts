@@ -34,9 +34,10 @@ test('client-id blacklist: add, list, conflict, remove', async () => {
 
   const added = await call(server, 'POST', `/apps/${app.id}/blacklist`, { client_id: 'device-0001', comment: 'abuse' })
   assert.equal(added.status, 201)
-  assert.deepEqual(Object.keys(added.body).sort(), ['client_id', 'comment', 'created_at'])
+  assert.deepEqual(Object.keys(added.body).sort(), ['client_id', 'comment', 'created_at', 'source'])
   assert.equal(added.body.client_id, 'device-0001')
   assert.equal(added.body.comment, 'abuse')
+  assert.equal(added.body.source, 'admin')
   assert.match(added.body.created_at, ISO)
   assert.deepEqual(events.splice(0), [{ type: 'client_blacklisted', appId: app.id, clientId: 'device-0001' }])
   const plain = await call(server, 'POST', `/apps/${app.id}/blacklist`, { client_id: 'device-0002' })

@@ -132,7 +132,7 @@ test('every CLI command against the live server', async () => {
   assert.equal(blocked.code, 0, blocked.stderr)
   assert.match(blocked.stdout, /^client_id +device-0042$/m)
   assert.deepEqual(events, [{ type: 'client_blacklisted', appId: app.id, clientId: 'device-0042' }])
-  assert.match((await cliHere(['blacklist', 'list', ...appFlag])).stdout, /^CLIENT_ID +COMMENT +CREATED_AT\ndevice-0042 +abuse +\d{4}-/)
+  assert.match((await cliHere(['blacklist', 'list', ...appFlag])).stdout, /^CLIENT_ID +SOURCE +COMMENT +CREATED_AT\ndevice-0042 +admin +abuse +\d{4}-/)
   assert.equal((await cliHere(['blacklist', 'remove', ...appFlag, 'device-0042'])).code, 0)
 
   const sessions = await cliHere(['sessions', ...appFlag])
@@ -150,6 +150,43 @@ test('every CLI command against the live server', async () => {
   assert.deepEqual(events, [{ type: 'session_disconnected', appId: app.id, sessionId }])
 })
 
+test('CLI: the blacklist limit on create, and variables list, get, set, delete', async () => {
+  const app = JSON.parse((await cliHere(['apps', 'create', '--name', 'Vars', '--blacklist-limit', '7', '--json'])).stdout)
+  assert.equal(app.blacklist_limit, 7)
+  assert.match((await cliHere(['apps', 'get', String(app.id)])).stdout, /^blacklist_limit +7$/m)
+  const appFlag = ['--app', String(app.id)]
+  assert.equal((await cliHere(['variables', 'list', ...appFlag])).stdout, '(none)')
+
+  const created = await cliHere(['variables', 'set', ...appFlag, 'motd', 'Hello "world"\nbye', '--json'])
+  assert.equal(created.code, 0, created.stderr)
+  assert.deepEqual(pick(JSON.parse(created.stdout)), { name: 'motd', content: 'Hello "world"\nbye', protected: false })
+  const secret = await cliHere(['variables', 'set', ...appFlag, 'config', '{"beta":true}', '--protected'])
+  assert.match(secret.stdout, /^protected +true$/m)
+  // Setting again changes the content and keeps the protection unless told.
+  const changed = JSON.parse((await cliHere(['variables', 'set', ...appFlag, 'config', '{"beta":false}', '--json'])).stdout)
+  assert.deepEqual(pick(changed), { name: 'config', content: '{"beta":false}', protected: true })
+  const opened = JSON.parse((await cliHere(['variables', 'set', ...appFlag, 'config', '{"beta":false}', '--unprotected', '--json'])).stdout)
+  assert.equal(opened.protected, false)
+
+  const list = await cliHere(['variables', 'list', ...appFlag])
+  assert.match(list.stdout, /^NAME +PROTECTED +UPDATED_AT +CONTENT\nconfig +false +\d{4}-\S+ +\{\\"beta\\":false\}\nmotd +false +\d{4}-\S+ +Hello \\"world\\"\\nbye$/)
+  assert.deepEqual(JSON.parse((await cliHere(['variables', 'list', ...appFlag, '--json'])).stdout).items.map(pick), [
+    { name: 'config', content: '{"beta":false}', protected: false },
+    { name: 'motd', content: 'Hello "world"\nbye', protected: false }
+  ])
+  assert.match((await cliHere(['variables', 'get', ...appFlag, 'motd'])).stdout, /^name +motd$/m)
+
+  const deleted = await cliHere(['variables', 'delete', ...appFlag, 'motd'])
+  assert.equal(deleted.stdout, 'variable motd deleted')
+  const gone = await cliHere(['variables', 'get', ...appFlag, 'motd'])
+  assert.equal(gone.code, 1)
+  assert.equal(gone.stderr, 'error: HTTP 404: variable not found')
+  const noApp = await cliHere(['variables', 'set', '--app', '999999', 'motd', 'x'])
+  assert.equal(noApp.stderr, 'error: HTTP 404: app 999999 not found')
+})
+
+const pick = (v: Record<string, unknown>): Record<string, unknown> => ({ name: v.name, content: v.content, protected: v.protected })
+
 test('CLI usage errors', async () => {
   for (const [args, message] of [
     [[], /no command given/],
@@ -160,7 +197,12 @@ test('CLI usage errors', async () => {
     [['licenses', 'pause', '--app', '1'], /license KEY is missing/],
     [['licenses', 'create', '--app', '1', '--duration', '1d', '--levels', '{oops'], /--levels must be a JSON object/],
     [['licenses', 'create', '--app', '1', '--duration', '1d', '--count', 'two'], /--count must be a whole number/],
-    [['apps', 'list', '--colour'], /Unknown option '--colour'/]
+    [['apps', 'list', '--colour'], /Unknown option '--colour'/],
+    [['apps', 'create', '--name', 'x', '--blacklist-limit', 'many'], /--blacklist-limit must be a whole number/],
+    [['variables', 'set', '--app', '1', 'motd'], /CONTENT is missing/],
+    [['variables', 'set', '--app', '1'], /variable NAME is missing/],
+    [['variables', 'set', '--app', '1', 'motd', 'x', '--protected', '--unprotected'], /--protected and --unprotected exclude each other/],
+    [['variables', 'get', '--app', '1', 'a', 'b'], /unexpected argument "b"/]
   ] as const) {
     const res = await cliHere([...args])
     assert.equal(res.code, 2, args.join(' '))

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { failingPool, testDatabase, type TestDatabase } from './helpers/database.js'
 import { startServer, type TestServer } from './helpers/server.js'
 import { TestClient } from './helpers/client.js'
-import { authorizedSessions, createApp, createLicense, type TestApp } from './helpers/fixtures.js'
+import { authorizedSessions, blacklistEntries, createApp, createLicense, licenseRow, type TestApp } from './helpers/fixtures.js'
 
 // Status 6 for every packet when its database call fails, and nothing left half-done.
 let db: TestDatabase
@@ -82,6 +82,36 @@ describe('database failures answer 6 InternalServerError', () => {
     assert.equal(await authorizedSessions(db.pool, app.id), held)
     assert.equal((await c.request(15)).status, 1)
     assert.deepEqual(await c.request(5), { id: 5, status: 1 })
+    c.close()
+  })
+
+  test('Get variable: 6 without content', async () => {
+    const c = await TestClient.connect(server.wsUrl)
+    await c.initialize(app.key)
+    await db.pool.query("INSERT INTO variables (app_id, name, content) VALUES ($1, 'motd', 'hi')", [app.id])
+    failing = 'FROM variables'
+    try {
+      assert.deepEqual(await c.request(11, { name: 'motd' }), { id: 2, status: 6 })
+    } finally {
+      failing = null
+    }
+    assert.deepEqual(await c.request(11, { name: 'motd' }), { id: 3, content: 'hi', status: 1 })
+    c.close()
+  })
+
+  test('Blacklist: 6, the socket stays open, nothing blacklisted, the slot kept', async () => {
+    const { c, key } = await authorized()
+    const held = await authorizedSessions(db.pool, app.id)
+    failing = 'lw_blacklist_session'
+    try {
+      assert.deepEqual(await c.request(6, { comment: 'bye' }), { id: 3, status: 6 })
+    } finally {
+      failing = null
+    }
+    assert.deepEqual(await blacklistEntries(db.pool, app.id), [])
+    assert.equal((await licenseRow(db.pool, app.id, key))?.blacklisted_at, null)
+    assert.equal(await authorizedSessions(db.pool, app.id), held)
+    assert.equal((await c.request(15)).status, 1)
     c.close()
   })
 

@@ -11,6 +11,8 @@ describe('session state', () => {
     state.initialize({ id: 7, name: 'App', version: '1.2.3' }, 'device-1')
     state.authorize({ kind: 'license', licenseId: 42, key: 'ABCDEF-123456', expiresAt: 1893456000 })
     state.subscribe(true)
+    assert.equal(state.setValue('theme', 'dark ☾', 1893456000000, 1000), 'stored')
+    assert.equal(state.setValue('gone', 'x', 2000, 1000), 'stored')
     const copy = SessionState.fromJSON(JSON.parse(JSON.stringify(state)))
     assert.deepEqual(copy.toJSON(), state.toJSON())
     assert.deepEqual(copy.toJSON(), {
@@ -20,9 +22,17 @@ describe('session state', () => {
       clientId: 'device-1',
       failedInitializes: 0,
       authorization: { kind: 'license', licenseId: 42, key: 'ABCDEF-123456', expiresAt: 1893456000 },
-      subscribed: true
+      subscribed: true,
+      values: [['theme', 'dark ☾', 1893456000000], ['gone', 'x', 2000]]
     })
     assert.equal(copy.initialized, true)
+    assert.equal(copy.value('theme', 3000), 'dark ☾')
+    assert.equal(copy.value('gone', 3000), undefined, 'expiry times travel with the values')
+    // The byte total travels too: 'theme' + 'dark ☾' hold 13 bytes, 'gone' + 'x' 5, key 'k' 1.
+    const room = 16384 - 13 - 5 - 1
+    assert.equal(copy.setValue('k', 'v'.repeat(room + 1), 1893456000000, 1500), 'too-many-bytes')
+    assert.equal(copy.setValue('k', 'v'.repeat(room), 1893456000000, 1500), 'stored')
+    assert.deepEqual(new SessionState('s', '127.0.0.1').toJSON().values, [], 'a fresh session has no values')
   })
 
   test('named changes: failed initializes count, version change, deauthorize returns what it held', () => {

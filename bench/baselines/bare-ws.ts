@@ -1,8 +1,9 @@
 /**
- * Baseline (a): a bare `ws` server that answers packets 0, 2 and 15 with the same
- * JSON licensewire sends, from memory — no database, no validation beyond the
- * envelope. It is the ceiling for in-session packets (scenario 1) and the memory
- * floor of an idle socket (scenario 4).
+ * Baseline (a): a bare `ws` server that answers packets 0, 2, 15 and the session
+ * values 12 and 13 with the same JSON licensewire sends, from memory — no database,
+ * no validation beyond the envelope, values in a plain Map per socket. It is the
+ * ceiling for in-session packets (scenarios 1 and 6) and the memory floor of an idle
+ * socket (scenario 4).
  */
 import { WebSocketServer } from 'ws'
 import { healthServer, listen } from './http.js'
@@ -19,10 +20,11 @@ wss.on('connection', (socket, request) => {
   let initialized = false
   let license: string | null = null
   let expiresAt = 0
+  let values: Map<string, string> | null = null
   socket.on('error', () => {})
   socket.on('message', (data, isBinary) => {
     if (isBinary) return socket.close(4304, 'received unsupported data')
-    let message: { type?: unknown, id?: unknown, license?: unknown }
+    let message: { type?: unknown, id?: unknown, license?: unknown, key?: unknown, value?: unknown }
     try {
       message = JSON.parse(data.toString()) as typeof message
     } catch {
@@ -50,6 +52,16 @@ wss.on('connection', (socket, request) => {
         return socket.send(JSON.stringify({
           id, license, levels: LEVELS, comment: COMMENT, ip_address: ip, time_left: Math.floor(expiresAt - now), status: 1
         }))
+      case 12:
+        if (!initialized) return socket.close(4200, 'connection is not initialized')
+        values ??= new Map()
+        values.set(String(message.key), String(message.value))
+        return socket.send(JSON.stringify({ id, status: 1 }))
+      case 13: {
+        if (!initialized) return socket.close(4200, 'connection is not initialized')
+        const value = values?.get(String(message.key))
+        return socket.send(JSON.stringify(value === undefined ? { id, status: 700 } : { id, value, status: 1 }))
+      }
       default:
         return socket.close(4301, 'invalid handler type specified')
     }

@@ -12,12 +12,14 @@ export interface Identity {
  * `go` (except `idle`, which only holds its sockets), then reports a `result`.
  *
  * - inSession: `sockets` authorized sockets send type 15 in a closed loop.
+ * - values: `sockets` authorized sockets alternate type 12 (set) and 13 (get of the
+ *   key just set) in a closed loop.
  * - establish: `concurrency` clients loop connect → 0 → 2 → close as fast as they can.
  * - fixedRate: connect → 0 → 2 → close started at `rate` per second (open loop).
  * - idle: `sockets` authorized sockets that just stay open.
  * - storm: `sockets` initialized sockets that all send Authorize at once.
  */
-export type Scenario = 'inSession' | 'establish' | 'fixedRate' | 'idle' | 'storm'
+export type Scenario = 'inSession' | 'values' | 'establish' | 'fixedRate' | 'idle' | 'storm'
 
 export interface WorkerJob {
   scenario: Scenario
@@ -26,7 +28,7 @@ export interface WorkerJob {
   index: number
   workers: number
   identities: Identity[]
-  /** inSession, idle, storm: sockets to open (one identity each). */
+  /** inSession, values, idle, storm: sockets to open (one identity each). */
   sockets?: number
   /** establish: concurrent clients. */
   concurrency?: number

@@ -186,8 +186,22 @@ async function openSessions (count: number, authorize: boolean, tally: Tally): P
 
 // --- scenarios ------------------------------------------------------------------
 
-/** Scenario 1: each socket keeps exactly one type-15 request in flight. */
-function inSession (sockets: WebSocket[], go: Go): Promise<WorkerResult> {
+/** The request frame with this id: type 15 for scenario 1. */
+type Frame = (id: number) => string
+
+const getCurrentLicense: Frame = id => `{"type":15,"id":${id}}`
+
+/** A set (odd ids) then a get of the same key (even ids), over 8 keys: every answer is Ok. */
+const VALUE = JSON.stringify('{"theme":"dark","step":3,"x":"é"}')
+const sessionValues: Frame = id => {
+  const key = `"key-${((id - 1) >> 1) & 7}"`
+  return id % 2 === 1
+    ? `{"type":12,"id":${id},"key":${key},"value":${VALUE},"ttl":600}`
+    : `{"type":13,"id":${id},"key":${key}}`
+}
+
+/** Scenarios 1 and 6: each socket keeps exactly one request in flight. */
+function inSession (sockets: WebSocket[], go: Go, frame: Frame): Promise<WorkerResult> {
   const tally = new Tally()
   const start = epochToPerf(go.startAt)
   const from = start + go.warmupMs
@@ -210,7 +224,7 @@ function inSession (sockets: WebSocket[], go: Go): Promise<WorkerResult> {
       const send = (): void => {
         sentAt = performance.now()
         inFlight = true
-        ws.send(`{"type":15,"id":${++id}}`)
+        ws.send(frame(++id))
       }
       const done = (): void => {
         if (--active === 0) finish()
@@ -428,11 +442,22 @@ async function closeAll (sockets: WebSocket[]): Promise<void> {
   })))
 }
 
+function run (sockets: WebSocket[], go: Go): Promise<WorkerResult> {
+  switch (job.scenario) {
+    case 'inSession': return inSession(sockets, go, getCurrentLicense)
+    case 'values': return inSession(sockets, go, sessionValues)
+    case 'establish': return establish(go)
+    case 'fixedRate': return fixedRate(go)
+    case 'storm': return storm(sockets, go)
+    case 'idle': return Promise.resolve(new Tally().result())
+  }
+}
+
 async function main (): Promise<void> {
   const setup = new Tally()
   let sockets: WebSocket[] = []
   const count = job.sockets ?? 0
-  if (job.scenario === 'inSession' || job.scenario === 'idle') sockets = await openSessions(count, true, setup)
+  if (job.scenario === 'inSession' || job.scenario === 'values' || job.scenario === 'idle') sockets = await openSessions(count, true, setup)
   else if (job.scenario === 'storm') sockets = await openSessions(count, false, setup)
 
   let stopping: (() => void) | undefined
@@ -440,14 +465,7 @@ async function main (): Promise<void> {
   port.on('message', (message: ToWorker) => {
     if (message.type === 'stop') stopping!()
     else if (message.type === 'go') {
-      const run = job.scenario === 'inSession'
-        ? inSession(sockets, message)
-        : job.scenario === 'establish'
-          ? establish(message)
-          : job.scenario === 'fixedRate'
-            ? fixedRate(message)
-            : job.scenario === 'storm' ? storm(sockets, message) : Promise.resolve(new Tally().result())
-      run.then(result => post({ type: 'result', result }), err => post({ type: 'error', message: String(err) }))
+      run(sockets, message).then(result => post({ type: 'result', result }), err => post({ type: 'error', message: String(err) }))
     }
   })
   post({ type: 'ready', opened: sockets.length, failed: setup.failed, notes: setup.notes })

@@ -17,8 +17,8 @@ const Id = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })
 const ERROR_DESCRIPTIONS = {
   400: 'Invalid request; the message names the field',
   401: 'Missing or invalid admin token',
-  404: 'No such app, license, client id or session',
-  409: 'Conflict: the key or client id exists already'
+  404: 'No such app, license, client id, session or variable',
+  409: 'Conflict: the key, client id or variable name exists already'
 } as const
 
 /** Fastify's error shape. */
@@ -51,8 +51,9 @@ export const AppParams = Type.Object({ appId: Id })
 
 const AppName = Text({ minLength: 1, maxLength: 200 })
 const AppVersion = Text({ minLength: 1, maxLength: 64 })
-/** The apps.session_limit column is an integer. */
+/** The apps limit columns are integers. */
 const SessionLimit = Type.Integer({ minimum: 0, maximum: 2147483647 })
+const BlacklistLimit = Type.Integer({ minimum: 0, maximum: 2147483647, description: 'client-id blacklist entries at which packet 6 answers 604' })
 
 export const App = Type.Object({
   id: Type.Integer(),
@@ -60,6 +61,7 @@ export const App = Type.Object({
   version: Type.String(),
   websocket_api_key: Type.String({ description: '21 characters [A-Z0-9]' }),
   session_limit: Type.Integer(),
+  blacklist_limit: Type.Integer(),
   paused: Type.Boolean(),
   created_at: DateTime,
   updated_at: DateTime
@@ -78,6 +80,7 @@ export const CreateAppBody = Type.Object({
   name: AppName,
   version: Type.Optional(AppVersion),
   session_limit: Type.Optional(SessionLimit),
+  blacklist_limit: Type.Optional(BlacklistLimit),
   paused: Type.Optional(Type.Boolean())
 })
 export type CreateAppBody = Static<typeof CreateAppBody>
@@ -86,6 +89,7 @@ export const PatchAppBody = Type.Object({
   name: Type.Optional(AppName),
   version: Type.Optional(AppVersion),
   session_limit: Type.Optional(SessionLimit),
+  blacklist_limit: Type.Optional(BlacklistLimit),
   paused: Type.Optional(Type.Boolean())
 })
 export type PatchAppBody = Static<typeof PatchAppBody>
@@ -171,6 +175,11 @@ export const BlacklistParams = Type.Object({ appId: Id, clientId: Text({ minLeng
 export const BlacklistEntry = Type.Object({
   client_id: Type.String(),
   comment: Nullable(Type.String()),
+  source: Type.Unsafe<'admin' | 'client'>({
+    type: 'string',
+    enum: ['admin', 'client'],
+    description: 'admin: added through this API; client: the client blacklisted itself (packet 6)'
+  }),
   created_at: DateTime
 })
 export type BlacklistEntryJson = Static<typeof BlacklistEntry>
@@ -198,3 +207,35 @@ export const SessionItem = Type.Object({
 export type SessionItemJson = Static<typeof SessionItem>
 
 export const SessionList = Type.Object({ items: Type.Array(SessionItem) })
+
+// Variables
+
+/** Lengths are checked again in UTF-16 code units by the service, as packet 11 counts them. */
+const VariableName = Text({ minLength: 3, maxLength: 64 })
+const VariableContent = Text({ maxLength: 16000, description: 'returned to clients exactly as stored; may itself be JSON text' })
+
+export const VariableParams = Type.Object({ appId: Id, name: Text({ minLength: 1, maxLength: 256 }) })
+
+export const Variable = Type.Object({
+  name: Type.String(),
+  content: Type.String(),
+  protected: Type.Boolean({ description: 'only authorized sessions may read it' }),
+  created_at: DateTime,
+  updated_at: DateTime
+})
+export type VariableJson = Static<typeof Variable>
+
+export const VariableList = Type.Object({ items: Type.Array(Variable) })
+
+export const CreateVariableBody = Type.Object({
+  name: VariableName,
+  content: VariableContent,
+  protected: Type.Optional(Type.Boolean({ default: false }))
+})
+export type CreateVariableBody = Static<typeof CreateVariableBody>
+
+export const PatchVariableBody = Type.Object({
+  content: Type.Optional(VariableContent),
+  protected: Type.Optional(Type.Boolean())
+})
+export type PatchVariableBody = Static<typeof PatchVariableBody>

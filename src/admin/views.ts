@@ -2,7 +2,8 @@ import type { AppDetailRow, AppRow } from '../repositories/apps.js'
 import type { BlacklistEntryRow } from '../repositories/blacklist.js'
 import type { LicenseRow } from '../repositories/licenses.js'
 import type { SessionListRow } from '../repositories/admin-sessions.js'
-import type { AppDetailJson, AppJson, BlacklistEntryJson, LicenseJson, SessionItemJson } from './schemas.js'
+import type { VariableRow } from '../repositories/variables.js'
+import type { AppDetailJson, AppJson, BlacklistEntryJson, LicenseJson, SessionItemJson, VariableJson } from './schemas.js'
 
 // Rows → API JSON. Number() because a host's own pg copy may hand int8 back as strings.
 
@@ -16,6 +17,7 @@ export function appJson (row: AppRow): AppJson {
     version: row.version,
     websocket_api_key: row.websocket_api_key,
     session_limit: row.session_limit,
+    blacklist_limit: row.blacklist_limit,
     paused: row.paused,
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at)
@@ -46,7 +48,7 @@ export function licenseJson (row: LicenseRow): LicenseJson {
 }
 
 export function blacklistEntryJson (row: BlacklistEntryRow): BlacklistEntryJson {
-  return { client_id: row.client_id, comment: row.comment, created_at: iso(row.created_at) }
+  return { client_id: row.client_id, comment: row.comment, source: row.source, created_at: iso(row.created_at) }
 }
 
 export function sessionJson (row: SessionListRow): SessionItemJson {
@@ -58,5 +60,15 @@ export function sessionJson (row: SessionListRow): SessionItemJson {
     license: row.license,
     initialized_at: iso(row.initialized_at),
     authorized_at: isoOrNull(row.authorized_at)
+  }
+}
+
+export function variableJson (row: VariableRow): VariableJson {
+  return {
+    name: row.name,
+    content: row.content,
+    protected: row.protected,
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at)
   }
 }

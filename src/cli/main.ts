@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util'
 
 const USAGE = `licensewire — the management API from the command line
 
-  licensewire apps create --name N [--version V] [--session-limit N]
+  licensewire apps create --name N [--version V] [--session-limit N] [--blacklist-limit N]
   licensewire apps list
   licensewire apps get ID
   licensewire apps pause ID | apps unpause ID
@@ -18,6 +18,10 @@ const USAGE = `licensewire — the management API from the command line
   licensewire blacklist list --app ID
   licensewire blacklist add --app ID CLIENT_ID [--comment C]
   licensewire blacklist remove --app ID CLIENT_ID
+  licensewire variables list --app ID
+  licensewire variables get --app ID NAME
+  licensewire variables set --app ID NAME CONTENT [--protected | --unprotected]
+  licensewire variables delete --app ID NAME
   licensewire sessions --app ID
   licensewire disconnect --app ID SESSION_ID
 
@@ -37,6 +41,9 @@ const OPTIONS = {
   name: { type: 'string' },
   version: { type: 'string' },
   'session-limit': { type: 'string' },
+  'blacklist-limit': { type: 'string' },
+  protected: { type: 'boolean' },
+  unprotected: { type: 'boolean' },
   app: { type: 'string' },
   count: { type: 'string' },
   duration: { type: 'string' },
@@ -51,7 +58,12 @@ type Json = Record<string, unknown>
 /** A mistake in the command line: exit code 2 with the usage hint. */
 class UsageError extends Error {}
 /** The server (or the network) said no: exit code 1 with its message. */
-class RequestError extends Error {}
+class RequestError extends Error {
+  /** The HTTP status, when the server answered. */
+  constructor (message: string, readonly status?: number) {
+    super(message)
+  }
+}
 
 interface Output {
   json: unknown
@@ -87,7 +99,7 @@ class Api {
     }
     if (!res.ok) {
       const message = typeof json === 'object' && json !== null && typeof (json as Json).message === 'string' ? (json as Json).message : text.slice(0, 200)
-      throw new RequestError(`HTTP ${res.status}: ${String(message)}`)
+      throw new RequestError(`HTTP ${res.status}: ${String(message)}`, res.status)
     }
     if (json === undefined) throw new RequestError(`HTTP ${res.status}: the server did not answer JSON`)
     return json
@@ -116,6 +128,13 @@ export function record (row: Json): string {
 
 const APP_COLUMNS = ['id', 'name', 'version', 'paused', 'session_limit', 'websocket_api_key']
 const LICENSE_COLUMNS = ['key', 'state', 'expires_at', 'duration_seconds', 'client_id', 'levels', 'comment']
+const VARIABLE_COLUMNS = ['name', 'protected', 'updated_at', 'content']
+
+/** A variable's content on one table line: control characters escaped, cut at 60 characters. */
+function preview (content: string): string {
+  const line = JSON.stringify(content).slice(1, -1)
+  return line.length > 60 ? `${line.slice(0, 59)}…` : line
+}
 
 const items = (json: unknown): Json[] => (json as { items: Json[] }).items
 
@@ -152,7 +171,12 @@ async function run (api: Api, args: string[], o: Options): Promise<Output> {
   if (group === 'apps') {
     if (action === 'create') {
       positional(args, 1, 'command')
-      const body = { name: need(o.name, '--name'), version: o.version, session_limit: int(o['session-limit'], '--session-limit') }
+      const body = {
+        name: need(o.name, '--name'),
+        version: o.version,
+        session_limit: int(o['session-limit'], '--session-limit'),
+        blacklist_limit: int(o['blacklist-limit'], '--blacklist-limit')
+      }
       return withRecord(await api.call('POST', '/apps', body))
     }
     if (action === 'list') {
@@ -214,7 +238,7 @@ async function run (api: Api, args: string[], o: Options): Promise<Output> {
     if (action === 'list') {
       positional(args, 1, 'command')
       const json = await api.call('GET', base)
-      return { json, text: table(items(json), ['client_id', 'comment', 'created_at']) }
+      return { json, text: table(items(json), ['client_id', 'source', 'comment', 'created_at']) }
     }
     if (action === 'add') {
       const clientId = positional(args, 2, 'CLIENT_ID')
@@ -224,6 +248,36 @@ async function run (api: Api, args: string[], o: Options): Promise<Output> {
       const clientId = positional(args, 2, 'CLIENT_ID')
       await api.call('DELETE', `${base}/${encodeURIComponent(clientId)}`)
       return { json: null, text: `client id ${clientId} is no longer blacklisted` }
+    }
+  }
+
+  if (group === 'variables') {
+    const base = `${appPath(o)}/variables`
+    if (action === 'list') {
+      positional(args, 1, 'command')
+      const json = await api.call('GET', base)
+      return { json, text: table(items(json).map(v => ({ ...v, content: preview(String(v.content)) })), VARIABLE_COLUMNS) }
+    }
+    if (action === 'get' || action === 'delete') {
+      const name = positional(args, 2, 'variable NAME')
+      const path = `${base}/${encodeURIComponent(name)}`
+      if (action === 'get') return withRecord(await api.call('GET', path))
+      await api.call('DELETE', path)
+      return { json: null, text: `variable ${name} deleted` }
+    }
+    if (action === 'set') {
+      const name = args[2]
+      if (name === undefined) throw new UsageError('variable NAME is missing')
+      const content = positional(args, 3, 'CONTENT')
+      if (o.protected === true && o.unprotected === true) throw new UsageError('--protected and --unprotected exclude each other')
+      const isProtected = o.protected === true ? true : o.unprotected === true ? false : undefined
+      try {
+        return withRecord(await api.call('PATCH', `${base}/${encodeURIComponent(name)}`, { content, protected: isProtected }))
+      } catch (err) {
+        // Not there yet (or no such app, which the create then reports).
+        if (!(err instanceof RequestError) || err.status !== 404) throw err
+      }
+      return withRecord(await api.call('POST', base, { name, content, protected: isProtected }))
     }
   }
 

@@ -17,6 +17,7 @@ export const Close = {
   AppDeleted: close(4102, 'application deleted'),
   NotInitialized: close(4200, 'connection is not initialized'),
   RateLimitHit: close(4201, 'rate limit hit'),
+  SessionBlacklisted: close(4203, 'session was blacklisted'),
   ClientIdBlacklisted: close(4204, 'external ID is blacklisted'),
   FailedToInitialize: close(4205, 'failed to initialize session'),
   BrokenEnvelope: close(4300, "packet does not contain mandatory 'type' and/or 'id' fields"),

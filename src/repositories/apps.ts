@@ -5,11 +5,12 @@ export interface AppSettings {
   name: string
   version: string
   session_limit: number
+  blacklist_limit: number
   paused: boolean
 }
 
 /** The settable columns; only these names ever reach the SQL text. */
-const SETTINGS: readonly (keyof AppSettings)[] = ['name', 'version', 'session_limit', 'paused']
+const SETTINGS: readonly (keyof AppSettings)[] = ['name', 'version', 'session_limit', 'blacklist_limit', 'paused']
 
 export interface AppRow extends AppSettings {
   id: number

@@ -1,8 +1,12 @@
 import type { Pool } from 'pg'
 
+/** Who put a client id on the blacklist: an administrator, or the client itself (packet 6). */
+export type BlacklistSource = 'admin' | 'client'
+
 export interface BlacklistEntryRow {
   client_id: string
   comment: string | null
+  source: BlacklistSource
   created_at: Date
 }
 
@@ -12,7 +16,7 @@ export class BlacklistRepository {
 
   async list (appId: number): Promise<BlacklistEntryRow[]> {
     const { rows } = await this.pool.query<BlacklistEntryRow>(
-      'SELECT client_id, comment, created_at FROM client_blacklist WHERE app_id = $1 ORDER BY created_at, client_id',
+      'SELECT client_id, comment, source, created_at FROM client_blacklist WHERE app_id = $1 ORDER BY created_at, client_id',
       [appId])
     return rows
   }
@@ -22,7 +26,7 @@ export class BlacklistRepository {
     const { rows } = await this.pool.query<BlacklistEntryRow>(
       `INSERT INTO client_blacklist (app_id, client_id, comment) VALUES ($1, $2, $3)
        ON CONFLICT (app_id, client_id) DO NOTHING
-       RETURNING client_id, comment, created_at`, [appId, clientId, comment])
+       RETURNING client_id, comment, source, created_at`, [appId, clientId, comment])
     return rows[0]
   }
 

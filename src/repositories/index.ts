@@ -6,6 +6,7 @@ import { CooldownsRepository } from './cooldowns.js'
 import { InstancesRepository } from './instances.js'
 import { LicensesRepository } from './licenses.js'
 import { SessionsRepository } from './sessions.js'
+import { VariablesRepository } from './variables.js'
 
 export interface Repositories {
   apps: AppsRepository
@@ -15,6 +16,7 @@ export interface Repositories {
   cooldowns: CooldownsRepository
   blacklist: BlacklistRepository
   adminSessions: AdminSessionsRepository
+  variables: VariablesRepository
 }
 
 export function createRepositories (pool: Pool): Repositories {
@@ -25,6 +27,7 @@ export function createRepositories (pool: Pool): Repositories {
     instances: new InstancesRepository(pool),
     cooldowns: new CooldownsRepository(pool),
     blacklist: new BlacklistRepository(pool),
-    adminSessions: new AdminSessionsRepository(pool)
+    adminSessions: new AdminSessionsRepository(pool),
+    variables: new VariablesRepository(pool)
   }
 }

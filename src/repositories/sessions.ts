@@ -39,6 +39,13 @@ export interface AuthorizeInput {
   ip: string
 }
 
+export interface BlacklistInput {
+  sessionId: string
+  appId: number
+  clientId: string
+  comment: string | null
+}
+
 /** Live sessions and the app session quota; every change of a slot is one atomic call. */
 export class SessionsRepository {
   constructor (private readonly pool: Pool) {}
@@ -75,6 +82,16 @@ export class SessionsRepository {
     const { rows } = await this.pool.query<{ n: number }>(
       'SELECT lw_end_stray_sessions($1, $2::uuid[], $3) AS n', [instanceId, live, minAgeMs])
     return rows[0]!.n
+  }
+
+  /**
+   * Packet 6 in one transaction: the client_id on the blacklist, the session's license
+   * blacklisted, its slot given back. Answers 1, or 604 when the app's blacklist is full.
+   */
+  async blacklist (i: BlacklistInput): Promise<number> {
+    const { rows } = await this.pool.query<{ status: number }>(
+      'SELECT lw_blacklist_session($1, $2, $3, $4) AS status', [i.sessionId, i.appId, i.clientId, i.comment])
+    return rows[0]!.status
   }
 
   /** Initialized sessions of the app on every live instance. */

@@ -1,3 +1,12 @@
+import { SessionValues, type ValueEntryJson, type ValueWrite } from './values.js'
+
+/**
+ * Each session's value store (packets 12–14), kept beside its state rather than in a
+ * field of it: most sessions never store a value, and an idle session then costs not
+ * a byte more. Only SessionState reads or writes it, and it travels in toJSON.
+ */
+const valueStores = new WeakMap<SessionState, SessionValues>()
+
 /** The app a session initialized with. */
 export interface AppInfo {
   id: number
@@ -33,6 +42,8 @@ export interface SessionStateJson {
   failedInitializes: number
   authorization: Authorization | null
   subscribed: boolean
+  /** The session-value store (packets 12–14), expired entries included until swept. */
+  values: ValueEntryJson[]
 }
 
 /**
@@ -111,6 +122,33 @@ export class SessionState {
     this._subscribed = subscribed
   }
 
+  /** A live session value (packet 13); `now` and `expiresAt` in ms since the epoch. */
+  value (key: string, now: number): string | undefined {
+    return valueStores.get(this)?.get(key, now)
+  }
+
+  /** Stores a session value (packet 12); a refused write changes nothing. */
+  setValue (key: string, value: string, expiresAt: number, now: number): ValueWrite {
+    let values = valueStores.get(this)
+    if (values === undefined) valueStores.set(this, values = new SessionValues())
+    const result = values.set(key, value, expiresAt, now)
+    this.dropEmptyValues(values)
+    return result
+  }
+
+  /** Removes a session value (packet 14); true when a live one was there. */
+  deleteValue (key: string, now: number): boolean {
+    const values = valueStores.get(this)
+    if (values === undefined) return false
+    const deleted = values.delete(key, now)
+    this.dropEmptyValues(values)
+    return deleted
+  }
+
+  private dropEmptyValues (values: SessionValues): void {
+    if (values.size === 0) valueStores.delete(this)
+  }
+
   toJSON (): SessionStateJson {
     return {
       id: this.id,
@@ -119,7 +157,8 @@ export class SessionState {
       clientId: this._clientId,
       failedInitializes: this._failedInitializes,
       authorization: this._authorization,
-      subscribed: this._subscribed
+      subscribed: this._subscribed,
+      values: valueStores.get(this)?.toJSON() ?? []
     }
   }
 
@@ -130,6 +169,7 @@ export class SessionState {
     state._failedInitializes = json.failedInitializes
     state._authorization = json.authorization
     state._subscribed = json.subscribed
+    if (json.values.length > 0) valueStores.set(state, SessionValues.fromJSON(json.values))
     return state
   }
 }

@@ -6,12 +6,12 @@ export interface TestApp {
   key: string
 }
 
-export async function createApp (pool: Pool, opts: { sessionLimit?: number, paused?: boolean, name?: string, version?: string } = {}): Promise<TestApp> {
+export async function createApp (pool: Pool, opts: { sessionLimit?: number, blacklistLimit?: number, paused?: boolean, name?: string, version?: string } = {}): Promise<TestApp> {
   const key = newApiKey()
   const { rows } = await pool.query<{ id: number }>(
-    `INSERT INTO apps (name, version, websocket_api_key, session_limit, paused)
-     VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-    [opts.name ?? 'Test app', opts.version ?? '2.1.0', key, opts.sessionLimit ?? 100, opts.paused ?? false])
+    `INSERT INTO apps (name, version, websocket_api_key, session_limit, blacklist_limit, paused)
+     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+    [opts.name ?? 'Test app', opts.version ?? '2.1.0', key, opts.sessionLimit ?? 100, opts.blacklistLimit ?? 10000, opts.paused ?? false])
   return { id: Number(rows[0]!.id), key }
 }
 
@@ -56,7 +56,7 @@ export async function createLicenses (pool: Pool, appId: number, count: number, 
 
 export async function licenseRow (pool: Pool, appId: number, key: string): Promise<Record<string, unknown> | undefined> {
   const { rows } = await pool.query(
-    `SELECT client_id, ip_address, activated_at, expires_at,
+    `SELECT client_id, ip_address, activated_at, expires_at, blacklisted_at, blacklist_comment,
             extract(epoch FROM expires_at)::float8 AS expires_epoch
        FROM licenses WHERE app_id = $1 AND key = $2`, [appId, key])
   return rows[0]
@@ -80,4 +80,11 @@ export async function sessionRows (pool: Pool, appId: number): Promise<number> {
 
 export async function blacklistClient (pool: Pool, appId: number, clientId: string): Promise<void> {
   await pool.query('INSERT INTO client_blacklist (app_id, client_id) VALUES ($1, $2)', [appId, clientId])
+}
+
+/** The app's client-id blacklist, oldest first. */
+export async function blacklistEntries (pool: Pool, appId: number): Promise<{ client_id: string, comment: string | null, source: string }[]> {
+  const { rows } = await pool.query(
+    'SELECT client_id, comment, source FROM client_blacklist WHERE app_id = $1 ORDER BY created_at, client_id', [appId])
+  return rows
 }

@@ -1,17 +1,27 @@
 import type { PacketDefinition } from '../packet.js'
 import authorizeByLicense from './authorize-by-license.js'
+import blacklist from './blacklist.js'
+import deleteSessionValue from './delete-session-value.js'
 import getCurrentLicense from './get-current-license.js'
+import getSessionValue from './get-session-value.js'
+import getVariable from './get-variable.js'
 import initialize from './initialize.js'
 import logout from './logout.js'
 import onlineUsersCount from './online-users-count.js'
 import setPanelEvents from './set-panel-events.js'
+import setSessionValue from './set-session-value.js'
 
 /** Every packet the server answers; the dispatcher knows nothing else about them. */
 export const packets: PacketDefinition[] = [
   initialize,
   authorizeByLicense,
   logout,
+  blacklist,
   onlineUsersCount,
+  getVariable,
+  setSessionValue,
+  getSessionValue,
+  deleteSessionValue,
   getCurrentLicense,
   setPanelEvents
 ]
