@@ -1,7 +1,11 @@
-import { Type } from '@sinclair/typebox'
+import { Type, type StringOptions } from '@sinclair/typebox'
 
 /**
  * A string field. Postgres cannot store NUL, so a string holding one is an invalid
- * body (4302) rather than a database error. Length rules are statuses, not schema.
+ * body (4302) rather than a database error. Length rules are statuses, not schema,
+ * unless a packet's contract makes a length 4302 (`maxLength` counts UTF-16 units).
  */
-export const Text = () => Type.String({ pattern: '^[^\\u0000]*$' })
+export const Text = (options: StringOptions = {}) => Type.String({ pattern: '^[^\\u0000]*$', ...options })
+
+/** `credentials_type` of the account packets: 0 login, 1 e-mail; anything else is 4302. */
+export const CredentialsType = () => Type.Union([Type.Literal(0), Type.Literal(1)])

@@ -13,13 +13,26 @@ export const Status = {
   LicenseExpired: 103,
   LicensePaused: 104,
   LicenseBlacklisted: 105,
+  LicenseAlreadyLinked: 106,
+  LicenseAlreadyActivated: 107,
+  AppUserNotFound: 200,
+  AppUserBlacklisted: 201,
+  AppUserAlreadyExists: 202,
+  AppUserHasNoValidLicenses: 203,
+  AppUserRequiresLicense: 204,
+  AppUserLoginTooShort: 205,
+  AppUserLoginTooLong: 206,
+  AppUserPasswordTooShort: 207,
+  AppUserPasswordTooLong: 208,
+  AppUserInvalidEmail: 209,
   ClientIDTooShort: 500,
   ClientIDTooLong: 501,
   ClientIDMismatch: 502,
   ClientIDBlacklisted: 503,
   AppNotFound: 600,
   AppPaused: 601,
-  AppSessionsQuotaExceeded: 602
+  AppSessionsQuotaExceeded: 602,
+  AppAccountsQuotaExceeded: 603
 } as const
 
 export type StatusCode = typeof Status[keyof typeof Status]
