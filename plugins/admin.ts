@@ -1,6 +1,7 @@
 import { AjvCompiler } from '@fastify/ajv-compiler'
 import swagger from '@fastify/swagger'
 import type { FastifyInstance } from 'fastify'
+import { AccountsService } from '../src/admin/accounts.js'
 import { AppsService } from '../src/admin/apps.js'
 import { bearerChecker } from '../src/admin/auth.js'
 import { BlacklistService } from '../src/admin/blacklist.js'
@@ -8,6 +9,7 @@ import type { AdminContext } from '../src/admin/context.js'
 import { HttpError } from '../src/admin/errors.js'
 import { LicensesService } from '../src/admin/licenses.js'
 import { SessionsService } from '../src/admin/sessions.js'
+import accountsRoutes from './admin/accounts.js'
 import appsRoutes from './admin/apps.js'
 import blacklistRoutes from './admin/blacklist.js'
 import licensesRoutes from './admin/licenses.js'
@@ -53,8 +55,9 @@ export default async function licensewireAdmin (app: FastifyInstance, options: {
   app.setValidatorCompiler(route => (route.httpPart === 'body' ? strict : coercing)(route))
 
   app.setErrorHandler((err, request, reply) => {
-    // Rethrown, a 4xx goes on to the parent handler and is answered as it always was.
-    if (statusOf(err) < 500) throw err
+    // Rethrown, a 4xx (or our own 503 for busy hashing) goes on to the parent handler
+    // and is answered as it always was.
+    if (statusOf(err) < 500 || (err instanceof HttpError && err.statusCode === 503)) throw err
     request.log.error({ err }, 'management API request failed')
     return reply.code(500).send(INTERNAL)
   })
@@ -76,13 +79,15 @@ export default async function licensewireAdmin (app: FastifyInstance, options: {
       } catch (err) {
         app.log.error({ err, event: event.type }, 'publishing a live event failed')
       }
-    }
+    },
+    passwords: app.licensewireHub.ctx.passwords
   }
   const prefix = '/admin/v1'
   await app.register(appsRoutes, { prefix, apps: new AppsService(ctx) })
   await app.register(licensesRoutes, { prefix, licenses: new LicensesService(ctx) })
   await app.register(blacklistRoutes, { prefix, blacklist: new BlacklistService(ctx) })
   await app.register(sessionsRoutes, { prefix, sessions: new SessionsService(ctx) })
+  await app.register(accountsRoutes, { prefix, accounts: new AccountsService(ctx) })
 
   const openapi = (app as unknown as Record<typeof OPENAPI_DECORATOR, () => unknown>)[OPENAPI_DECORATOR]
   app.get('/admin/openapi.json', { schema: { hide: true } }, async () => openapi())
