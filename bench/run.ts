@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: licensewire against baselines measured in the same run.
  *
- *   npm run bench [-- --quick] [--only=1,6] [--rounds=N] [--procs=N] [--threads=N]
+ *   npm run bench [-- --quick] [--only=1,6,7,8] [--rounds=N] [--procs=N] [--threads=N]
  *                 [--pool=N] [--cpu-prof[=all]] [--no-build] [--verbose] [--s3-rate=N]
  *
  * Servers under test run in their own processes (licensewire from dist/, built
@@ -15,10 +15,10 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { Identity, Scenario, WorkerJob, WorkerResult } from './load/messages.js'
+import type { Go, Identity, Scenario, WorkerJob, WorkerResult } from './load/messages.js'
 import { LoadGenerator, killAllGenerators } from './lib/generator.js'
 import { Histogram, type LatencySummary } from './lib/histogram.js'
-import { authorizedCounts, openDatabase, resetData, seedApps, stopCluster, type Database } from './lib/postgres.js'
+import { authorizedCounts, openDatabase, resetData, seedAccounts, seedApps, stopCluster, type Database } from './lib/postgres.js'
 import { cpuSeconds, machineCpu, sleep } from './lib/proc.js'
 import { kib, median, mib, ms, num, ratio, renderTable, type Row } from './lib/report.js'
 import { LABEL, killAllServers, startServer, type Loop, type Memory, type Server, type Target } from './lib/servers.js'
@@ -59,8 +59,8 @@ function parseOptions (argv: string[]): Options {
     if (!known.some(k => arg === `--${k}` || arg.startsWith(`--${k}=`))) throw new Error(`unknown argument ${arg} (see bench/README.md)`)
   }
   const quick = value('quick') !== undefined
-  const only = new Set((value('only') ?? '1,2,3,4,5,6').split(',').filter(s => s !== '').map(Number))
-  for (const n of only) if (![1, 2, 3, 4, 5, 6].includes(n)) throw new Error(`--only: no scenario ${n}`)
+  const only = new Set((value('only') ?? '1,2,3,4,5,6,7,8').split(',').filter(s => s !== '').map(Number))
+  for (const n of only) if (![1, 2, 3, 4, 5, 6, 7, 8].includes(n)) throw new Error(`--only: no scenario ${n}`)
   const prof = value('cpu-prof')
   return {
     quick,
@@ -90,7 +90,9 @@ const FULL = {
   s3: { identities: 4096, warmupMs: 6000, measureMs: 10_000 },
   s4: { sockets: 10_000, warmSockets: 500 },
   s5: { sockets: 5000, slots: 1000 },
-  s6: { sockets: 1000, warmupMs: 3000, measureMs: 10_000 }
+  s6: { sockets: 1000, warmupMs: 3000, measureMs: 10_000 },
+  s7: { accounts: 2048, concurrency: 32, warmupMs: 3000, measureMs: 10_000 },
+  s8: { sockets: 500, intervalMs: 1000, stormClients: 200, accounts: 2048, warmupMs: 3000, measureMs: 10_000 }
 }
 const QUICK: typeof FULL = {
   s1: { sockets: 200, warmupMs: 1000, measureMs: 3000 },
@@ -98,7 +100,9 @@ const QUICK: typeof FULL = {
   s3: { identities: 1024, warmupMs: 2000, measureMs: 3000 },
   s4: { sockets: 1000, warmSockets: 100 },
   s5: { sockets: 500, slots: 100 },
-  s6: { sockets: 200, warmupMs: 1000, measureMs: 3000 }
+  s6: { sockets: 200, warmupMs: 1000, measureMs: 3000 },
+  s7: { accounts: 256, concurrency: 8, warmupMs: 1000, measureMs: 3000 },
+  s8: { sockets: 500, intervalMs: 1000, stormClients: 200, accounts: 512, warmupMs: 2000, measureMs: 5000 }
 }
 type Plan = typeof FULL
 
@@ -250,14 +254,16 @@ function merge (results: WorkerResult[]): { ok: number, failed: number, statuses
 }
 
 /** Sets up the workers, runs warm-up + measurement, and reports the window's figures. */
-async function measureLoad (server: Server, round: number, workerJobs: WorkerJob[], timing: Timing): Promise<LoadFigures> {
+async function measureLoad (server: Server, round: number, workerJobs: WorkerJob[], timing: Timing, alsoGo?: (go: Go) => void): Promise<LoadFigures> {
   const generator = LoadGenerator.start(ROOT, workerJobs, options.procs)
   try {
     const ready = await generator.waitAll('ready', 300_000)
     const setupFailed = ready.reduce((sum, r) => sum + r.failed, 0)
     if (setupFailed > 0) log(`    setup: ${setupFailed} session(s) failed to open, e.g. ${ready.flatMap(r => r.notes)[0] ?? ''}`)
     const startAt = Date.now() + 300
-    generator.broadcast({ type: 'go', startAt, warmupMs: timing.warmupMs, measureMs: timing.measureMs })
+    const go: Go = { type: 'go', startAt, warmupMs: timing.warmupMs, measureMs: timing.measureMs }
+    generator.broadcast(go)
+    alsoGo?.(go)
     await sleep(startAt - Date.now() + timing.warmupMs)
     const first = snapshot(server, generator)
     await server.loop()
@@ -582,6 +588,98 @@ async function scenario5 (): Promise<void> {
   results.scenario5 = { plan: p, runs, pass: exact }
 }
 
+/**
+ * Scenario 7: account logins (connect → Initialize → Authorize by credentials → close)
+ * in a closed loop. Every login checks an argon2id hash, so throughput is bounded by
+ * PASSWORD_HASH_CONCURRENCY hashes at a time; the CPU per login is the figure to watch.
+ */
+async function scenario7 (): Promise<void> {
+  const p = plan.s7
+  log(`\n== scenario 7: account authorizations — connect → Initialize → Authorize by credentials (type 3) → close, ${p.concurrency} clients in a closed loop, ${num(p.accounts)} accounts`)
+  const runs = await alternate(['licensewire'], options.rounds, async (target, round) => {
+    await resetData(db.pool)
+    const identities = await seedAccounts(db.pool, p.accounts)
+    const workers = workerCount()
+    const figures = await withServer(target, `s7-r${round}`, server =>
+      measureLoad(server, round, jobs('establish', server.wsUrl, identities, () => ({ concurrency: Math.max(1, Math.round(p.concurrency / workers)) })), p))
+    log(`  round ${round} ${LABEL[target]}: ${describe(figures, 'logins/s')}`)
+    return figures
+  })
+  const lw = runs.licensewire
+  const tput = median(lw.map(r => r.throughput))
+  // Core-seconds of the server process (argon2 threads included) per Ok login.
+  const cpuMs = median(lw.map(r => r.throughput > 0 ? r.cpu.server / r.throughput * 1000 : NaN))
+  rows.push({ scenario: '7 account logins', metric: 'throughput (logins/s)', licensewire: num(tput), baseline: '', ratio: '', bar: '', result: '' })
+  rows.push({ scenario: '', metric: 'p50 / p99 latency', licensewire: `${ms(median(lw.map(r => r.latency.p50)))} / ${ms(median(lw.map(r => r.latency.p99)))}`, baseline: '', ratio: '', bar: '', result: '' })
+  rows.push({ scenario: '', metric: 'server CPU per login', licensewire: ms(cpuMs), baseline: '', ratio: '', bar: '', result: '' })
+  rows.push({ scenario: '', metric: 'cores: server / postgres', licensewire: `${median(lw.map(r => r.cpu.server)).toFixed(2)} / ${median(lw.map(r => r.cpu.postgres)).toFixed(2)}`, baseline: '', ratio: '', bar: '', result: '' })
+  results.scenario7 = { plan: p, runs, median: { throughput: tput, serverCpuMsPerLogin: cpuMs }, latencyMeasures: 'connect start → Authorize answer' }
+}
+
+interface PacedFigures {
+  storm: boolean
+  round: number
+  reads: LoadFigures
+  /** The login storm's own figures, when there was one. */
+  logins?: { throughput: number, ok: number, statuses: Record<string, number>, notes: string[] }
+}
+
+/** One window of paced type-15 traffic, with or without a login storm from a second generator. */
+async function pacedRun (storm: boolean, round: number): Promise<PacedFigures> {
+  const p = plan.s8
+  await resetData(db.pool)
+  const [app] = await seedApps(db.pool, [{ sessionLimit: 1_000_000, licenses: p.sockets }])
+  const accounts = await seedAccounts(db.pool, p.accounts)
+  return withServer('licensewire', `s8-r${round}-${storm ? 'storm' : 'quiet'}`, async server => {
+    const stormWorkers = 2
+    const stormJobs = jobs('establish', server.wsUrl, accounts, () => ({ concurrency: p.stormClients / stormWorkers }), stormWorkers)
+      // Worker indexes after the readers', so their source addresses differ.
+      .map(job => ({ ...job, index: job.index + workerCount() }))
+    const stormGen = storm ? LoadGenerator.start(ROOT, stormJobs, 1) : undefined
+    try {
+      if (stormGen !== undefined) await stormGen.waitAll('ready', 60_000)
+      const reads = await measureLoad(server, round, jobs('paced', server.wsUrl, app!.identities, hand => ({ sockets: hand.length, intervalMs: p.intervalMs })), p,
+        go => stormGen?.broadcast(go))
+      if (stormGen === undefined) return { storm, round, reads }
+      const m = merge((await stormGen.waitAll('result', p.measureMs + 120_000)).map(r => r.result))
+      return { storm, round, reads, logins: { throughput: m.ok / (p.measureMs / 1000), ok: m.ok, statuses: m.statuses, notes: m.notes } }
+    } finally {
+      await stormGen?.stop()
+    }
+  })
+}
+
+/**
+ * Scenario 8: 500 license sessions each send type 15 once a second (open loop, as a
+ * client within the default rate limit would); then the same while 200 more clients
+ * log in by account as fast as they can. A storm of logins must not stall other
+ * sessions: the p99 with it stays within 2× of without.
+ */
+async function scenario8 (): Promise<void> {
+  const p = plan.s8
+  log(`\n== scenario 8: login storm — ${num(p.sockets)} license sessions send type 15 every ${p.intervalMs} ms (open loop), without and with ${p.stormClients} clients logging in by account in a closed loop`)
+  const quiet: PacedFigures[] = []
+  const stormy: PacedFigures[] = []
+  for (let round = 1; round <= options.rounds; round++) {
+    for (const storm of round % 2 === 1 ? [false, true] : [true, false]) {
+      const figures = await pacedRun(storm, round)
+      ;(storm ? stormy : quiet).push(figures)
+      const logins = figures.logins === undefined
+        ? ''
+        : ` | storm: ${num(figures.logins.throughput)} logins/s, statuses ${JSON.stringify(figures.logins.statuses)}${figures.logins.notes.length > 0 ? `, e.g. ${figures.logins.notes[0]}` : ''}`
+      log(`  round ${round} ${storm ? 'with the storm' : 'quiet'}: ${describe(figures.reads, 'type-15/s')}${logins}`)
+    }
+  }
+  const p99 = (f: PacedFigures[]): number => median(f.map(x => x.reads.latency.p99))
+  const r = p99(stormy) / p99(quiet)
+  const pass = r <= 2
+  rows.push({ scenario: '8 login storm', metric: 'type 15 p99: quiet → storm', licensewire: `${ms(p99(quiet))} → ${ms(p99(stormy))}`, baseline: '', ratio: ratio(p99(stormy), p99(quiet)), bar: '≤ 2× quiet', result: pass ? 'PASS' : 'FAIL' })
+  rows.push({ scenario: '', metric: 'type 15 p50: quiet → storm', licensewire: `${ms(median(quiet.map(x => x.reads.latency.p50)))} → ${ms(median(stormy.map(x => x.reads.latency.p50)))}`, baseline: '', ratio: '', bar: '', result: '' })
+  rows.push({ scenario: '', metric: 'storm logins/s (Ok)', licensewire: num(median(stormy.map(x => x.logins!.throughput))), baseline: '', ratio: '', bar: '', result: '' })
+  rows.push({ scenario: '', metric: 'server cores: quiet → storm', licensewire: `${median(quiet.map(x => x.reads.cpu.server)).toFixed(2)} → ${median(stormy.map(x => x.reads.cpu.server)).toFixed(2)}`, baseline: '', ratio: '', bar: '', result: '' })
+  results.scenario8 = { plan: p, runs: { quiet, storm: stormy }, median: { quietP99: p99(quiet), stormP99: p99(stormy) }, pass, latencyMeasures: 'scheduled send → type 15 answer' }
+}
+
 // --- main ------------------------------------------------------------------------------
 
 function build (): void {
@@ -653,6 +751,8 @@ async function main (): Promise<void> {
     if (options.only.has(4)) await scenario4()
     if (options.only.has(5)) await scenario5()
     if (options.only.has(6)) await scenario6()
+    if (options.only.has(7)) await scenario7()
+    if (options.only.has(8)) await scenario8()
   } finally {
     await db.stop()
     clusterStarted = false

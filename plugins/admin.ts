@@ -1,6 +1,7 @@
 import { AjvCompiler } from '@fastify/ajv-compiler'
 import swagger from '@fastify/swagger'
 import type { FastifyInstance } from 'fastify'
+import { AccountsService } from '../src/admin/accounts.js'
 import { AppsService } from '../src/admin/apps.js'
 import { bearerChecker } from '../src/admin/auth.js'
 import { BlacklistService } from '../src/admin/blacklist.js'
@@ -9,6 +10,7 @@ import { HttpError } from '../src/admin/errors.js'
 import { LicensesService } from '../src/admin/licenses.js'
 import { SessionsService } from '../src/admin/sessions.js'
 import { VariablesService } from '../src/admin/variables.js'
+import accountsRoutes from './admin/accounts.js'
 import appsRoutes from './admin/apps.js'
 import blacklistRoutes from './admin/blacklist.js'
 import licensesRoutes from './admin/licenses.js'
@@ -55,8 +57,9 @@ export default async function licensewireAdmin (app: FastifyInstance, options: {
   app.setValidatorCompiler(route => (route.httpPart === 'body' ? strict : coercing)(route))
 
   app.setErrorHandler((err, request, reply) => {
-    // Rethrown, a 4xx goes on to the parent handler and is answered as it always was.
-    if (statusOf(err) < 500) throw err
+    // Rethrown, a 4xx (or our own 503 for busy hashing) goes on to the parent handler
+    // and is answered as it always was.
+    if (statusOf(err) < 500 || (err instanceof HttpError && err.statusCode === 503)) throw err
     request.log.error({ err }, 'management API request failed')
     return reply.code(500).send(INTERNAL)
   })
@@ -78,7 +81,8 @@ export default async function licensewireAdmin (app: FastifyInstance, options: {
       } catch (err) {
         app.log.error({ err, event: event.type }, 'publishing a live event failed')
       }
-    }
+    },
+    passwords: app.licensewireHub.ctx.passwords
   }
   const prefix = '/admin/v1'
   await app.register(appsRoutes, { prefix, apps: new AppsService(ctx) })
@@ -86,6 +90,7 @@ export default async function licensewireAdmin (app: FastifyInstance, options: {
   await app.register(blacklistRoutes, { prefix, blacklist: new BlacklistService(ctx) })
   await app.register(sessionsRoutes, { prefix, sessions: new SessionsService(ctx) })
   await app.register(variablesRoutes, { prefix, variables: new VariablesService(ctx) })
+  await app.register(accountsRoutes, { prefix, accounts: new AccountsService(ctx) })
 
   const openapi = (app as unknown as Record<typeof OPENAPI_DECORATOR, () => unknown>)[OPENAPI_DECORATOR]
   app.get('/admin/openapi.json', { schema: { hide: true } }, async () => openapi())

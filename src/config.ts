@@ -42,7 +42,11 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): ServiceConfig
     maxBufferedBytes: int(env, 'MAX_BUFFERED_BYTES'),
     heartbeatMs: int(env, 'HEARTBEAT_MS'),
     sessionLeaseMs: int(env, 'SESSION_LEASE_MS'),
-    poolMax: int(env, 'DATABASE_POOL_MAX')
+    poolMax: int(env, 'DATABASE_POOL_MAX'),
+    accountCreateLimit: int(env, 'ACCOUNT_CREATE_LIMIT'),
+    accountCreateWindowMs: int(env, 'ACCOUNT_CREATE_WINDOW_MS'),
+    passwordHashConcurrency: int(env, 'PASSWORD_HASH_CONCURRENCY'),
+    passwordHashQueue: int(env, 'PASSWORD_HASH_QUEUE')
   }
   for (const key of Object.keys(plugin) as (keyof LicensewireOptions)[]) {
     if (plugin[key] === undefined) delete plugin[key]

@@ -9,6 +9,9 @@ export type LiveEvent =
   | { type: 'session_disconnected', appId: number, sessionId: string }
   | { type: 'client_blacklisted', appId: number, clientId: string }
   | { type: 'license_changed', appId: number, licenseId: number, event: LicenseEventCode }
+  | { type: 'account_changed', appId: number, accountId: number, event: AccountEventCode }
+  /** A license linked to the account changed, or its requires_license did: its sessions re-read their coverage. */
+  | { type: 'coverage_changed', appId: number, accountId: number }
 
 /** Panel event codes of license changes (docs/protocol.md §7). */
 export const LicenseEvent = {
@@ -21,6 +24,14 @@ export const LicenseEvent = {
   Unpaused: 206
 } as const
 export type LicenseEventCode = typeof LicenseEvent[keyof typeof LicenseEvent]
+
+/** Panel event codes of account changes (docs/protocol.md §7). */
+export const AccountEvent = {
+  Blacklisted: 300,
+  Unblacklisted: 301,
+  Deleted: 302
+} as const
+export type AccountEventCode = typeof AccountEvent[keyof typeof AccountEvent]
 
 /** What an instance hears from the bus. */
 export interface BusListener {

@@ -40,6 +40,13 @@ export const OptionsSchema = Type.Object({
   maxBufferedBytes: Type.Integer({ minimum: 1024, default: 1024 * 1024 }),
   heartbeatMs: PositiveMs(25000),
   sessionLeaseMs: Type.Integer({ minimum: 300, default: 30000 }),
+  /** Accounts one client IP may create without a license per window, per app (status 5). */
+  accountCreateLimit: Type.Integer({ minimum: 1, default: 3 }),
+  accountCreateWindowMs: PositiveMs(86_400_000),
+  /** argon2id hashes computed at once by this instance; more wait in a queue of `passwordHashQueue`. */
+  passwordHashConcurrency: Type.Integer({ minimum: 1, maximum: 64, default: 2 }),
+  /** Logins waiting for a hashing slot; one more answers 6 instead of waiting. */
+  passwordHashQueue: Type.Integer({ minimum: 0, default: 128 }),
   /** 'timestamp' keeps the seed: the activating authorize gets the Unix expiry. */
   timeLeft: Type.Union([Type.Literal('timestamp'), Type.Literal('seconds')], { default: 'timestamp' }),
   /** Greet the first start of an empty database with a demo app and license. */

@@ -23,7 +23,7 @@ after(async () => {
   await db?.stop()
 })
 
-const APP_KEYS = ['id', 'name', 'version', 'websocket_api_key', 'session_limit', 'blacklist_limit', 'paused', 'created_at', 'updated_at']
+const APP_KEYS = ['id', 'name', 'version', 'websocket_api_key', 'session_limit', 'blacklist_limit', 'accounts_limit', 'accounts_require_license', 'paused', 'created_at', 'updated_at']
 
 test('POST /apps creates an app with defaults and a fresh API key', async () => {
   const res = await call(server, 'POST', '/apps', { name: 'Desk' })
@@ -33,17 +33,21 @@ test('POST /apps creates an app with defaults and a fresh API key', async () => 
   assert.equal(res.body.version, '1.0.0')
   assert.equal(res.body.session_limit, 100)
   assert.equal(res.body.blacklist_limit, 10000)
+  assert.equal(res.body.accounts_limit, 10000)
+  assert.equal(res.body.accounts_require_license, false)
   assert.equal(res.body.paused, false)
   assert.equal(typeof res.body.id, 'number')
   assert.match(res.body.websocket_api_key, /^[A-Z0-9]{21}$/)
   assert.match(res.body.created_at, ISO)
   assert.match(res.body.updated_at, ISO)
 
-  const full = await call(server, 'POST', '/apps', { name: 'Full', version: '3.2.1', session_limit: 0, blacklist_limit: 0, paused: true })
+  const full = await call(server, 'POST', '/apps', { name: 'Full', version: '3.2.1', session_limit: 0, blacklist_limit: 0, paused: true, accounts_limit: 7, accounts_require_license: true })
   assert.equal(full.status, 201)
   assert.equal(full.body.version, '3.2.1')
   assert.equal(full.body.session_limit, 0)
   assert.equal(full.body.blacklist_limit, 0)
+  assert.equal(full.body.accounts_limit, 7)
+  assert.equal(full.body.accounts_require_license, true)
   assert.equal(full.body.paused, true)
   assert.notEqual(full.body.websocket_api_key, res.body.websocket_api_key)
 })
@@ -65,6 +69,9 @@ test('POST /apps rejects bad fields with a 400 that names them', async () => {
     [{ name: 'x', blacklist_limit: 2 ** 31 }, /^body\/blacklist_limit must be <= 2147483647$/],
     [{ name: 'x', paused: 'maybe' }, /^body\/paused must be boolean$/],
     [{ name: 'x', version: '' }, /^body\/version must NOT have fewer than 1 characters$/],
+    [{ name: 'x', accounts_limit: -1 }, /^body\/accounts_limit must be >= 0$/],
+    [{ name: 'x', accounts_limit: null }, /^body\/accounts_limit must be integer$/],
+    [{ name: 'x', accounts_require_license: 'yes' }, /^body\/accounts_require_license must be boolean$/],
     [{ name: 'a\u0000b' }, /^body\/name must match pattern/]
   ]
   for (const [body, message] of cases) {
@@ -201,7 +208,7 @@ async function operations (): Promise<{ method: string, path: string }[]> {
       out.push({
         method: method.toUpperCase(),
         path: path.replace('{appId}', '1').replace('{key}', 'SOME-KEY').replace('{clientId}', 'device-1').replace('{sessionId}', randomUUID())
-          .replace('{name}', 'motd')
+          .replace('{name}', 'motd').replace('{accountId}', '1')
       })
     }
   }
@@ -218,6 +225,7 @@ test('the OpenAPI document lists every route with its schemas', async () => {
     .flatMap(([path, item]) => Object.keys(item).map(m => `${m.toUpperCase()} ${path}`)).sort()
   const a = '/admin/v1/apps'
   const l = `${a}/{appId}/licenses/{key}`
+  const u = `${a}/{appId}/accounts/{accountId}`
   assert.deepEqual(listed, [
     `GET ${a}`, `POST ${a}`,
     `DELETE ${a}/{appId}`, `GET ${a}/{appId}`, `PATCH ${a}/{appId}`,
@@ -231,7 +239,10 @@ test('the OpenAPI document lists every route with its schemas', async () => {
     `GET ${a}/{appId}/sessions`,
     `DELETE ${a}/{appId}/sessions/{sessionId}`,
     `GET ${a}/{appId}/variables`, `POST ${a}/{appId}/variables`,
-    `DELETE ${a}/{appId}/variables/{name}`, `GET ${a}/{appId}/variables/{name}`, `PATCH ${a}/{appId}/variables/{name}`
+    `DELETE ${a}/{appId}/variables/{name}`, `GET ${a}/{appId}/variables/{name}`, `PATCH ${a}/{appId}/variables/{name}`,
+    `GET ${a}/{appId}/accounts`, `POST ${a}/{appId}/accounts`,
+    `DELETE ${u}`, `GET ${u}`, `PATCH ${u}`,
+    `POST ${u}/blacklist`, `POST ${u}/unblacklist`, `POST ${u}/licenses`, `DELETE ${u}/licenses/{key}`
   ].sort())
   const create = doc.paths[a].post
   assert.deepEqual(create.requestBody.content['application/json'].schema.required, ['name'])
@@ -253,7 +264,7 @@ test('the OpenAPI document lists every route with its schemas', async () => {
 
 test('every route answers 401 without a token or with a wrong one', async () => {
   const ops = await operations()
-  assert.equal(ops.length, 28)
+  assert.equal(ops.length, 37)
   ops.push({ method: 'GET', path: '/admin/openapi.json' })
   for (const token of [null, 'wrong-token-0123456789', TOKEN + 'x', TOKEN.slice(0, -1)]) {
     for (const { method, path } of ops) {

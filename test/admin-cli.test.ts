@@ -142,7 +142,7 @@ test('every CLI command against the live server', async () => {
   const instance = randomUUID()
   await db.pool.query("INSERT INTO instances (id, lease_expires_at) VALUES ($1, now() + interval '1 hour')", [instance])
   await db.pool.query("INSERT INTO sessions (id, instance_id, app_id, client_id) VALUES ($1, $2, $3, 'device-0007')", [sessionId, instance, app.id])
-  assert.match((await cliHere(['sessions', ...appFlag])).stdout, new RegExp(`^${sessionId} +device-0007 +- +- +${instance} `, 'm'))
+  assert.match((await cliHere(['sessions', ...appFlag])).stdout, new RegExp(`^${sessionId} +device-0007 +- +- +- +${instance} `, 'm'))
   events.length = 0
   const disconnected = await cliHere(['disconnect', ...appFlag, sessionId])
   assert.equal(disconnected.code, 0, disconnected.stderr)
@@ -187,6 +187,48 @@ test('CLI: the blacklist limit on create, and variables list, get, set, delete',
 
 const pick = (v: Record<string, unknown>): Record<string, unknown> => ({ name: v.name, content: v.content, protected: v.protected })
 
+test('every accounts command against the live server', async () => {
+  const app = JSON.parse((await cliHere(['apps', 'create', '--name', 'Accounts', '--accounts-limit', '5', '--accounts-require-license', 'true', '--json'])).stdout)
+  assert.equal(app.accounts_limit, 5)
+  assert.equal(app.accounts_require_license, true)
+  const appFlag = ['--app', String(app.id)]
+  const [k1, k2] = JSON.parse((await cliHere(['licenses', 'create', ...appFlag, '--count', '2', '--duration', '1d', '--json'])).stdout)
+    .items.map((l: { key: string }) => l.key) as [string, string]
+
+  const made = await cliHere(['accounts', 'create', ...appFlag, '--login', 'cli@example.com', '--email', '--password', 'a long cli password',
+    '--comment', 'from the cli', '--license', k1, '--json'])
+  assert.equal(made.code, 0, made.stderr)
+  const account = JSON.parse(made.stdout)
+  assert.equal(account.credentials_type, 1)
+  assert.equal(account.requires_license, true)
+  assert.deepEqual(account.licenses, [k1])
+  const id = String(account.id)
+  assert.match((await cliHere(['accounts', 'get', ...appFlag, id])).stdout, /^login +cli@example\.com$/m)
+  assert.match((await cliHere(['accounts', 'list', ...appFlag, '--q', 'CLI@'])).stdout,
+    new RegExp(`^ID +LOGIN +REQUIRES_LICENSE +BLACKLISTED_AT +TIME_LEFT +LICENSES +LAST_LOGIN_AT +COMMENT\n${id} +cli@example\\.com +true +- +\\d+ +\\["${k1}"\\] +- +from the cli$`))
+  assert.equal((await cliHere(['accounts', 'list', ...appFlag, '--q', 'nobody'])).stdout, '(none)')
+
+  const json = async (args: string[]): Promise<Record<string, unknown>> => {
+    const res = await cliHere([...args, '--json'])
+    assert.equal(res.code, 0, `${args.join(' ')}: ${res.stderr}`)
+    return JSON.parse(res.stdout)
+  }
+  const updated = await json(['accounts', 'update', ...appFlag, id, '--comment', 'changed', '--requires-license', 'false', '--password', 'another cli password'])
+  assert.equal(updated.comment, 'changed')
+  assert.equal(updated.requires_license, false)
+  assert.deepEqual((await json(['accounts', 'link', ...appFlag, id, k2])).licenses, [k1, k2])
+  assert.deepEqual((await json(['accounts', 'unlink', ...appFlag, id, k1])).licenses, [k2])
+  events.length = 0
+  assert.equal((await json(['accounts', 'blacklist', ...appFlag, id, '--comment', 'abuse'])).blacklist_comment, 'abuse')
+  assert.equal((await json(['accounts', 'unblacklist', ...appFlag, id])).blacklisted_at, null)
+  const deleted = await cliHere(['accounts', 'delete', ...appFlag, id])
+  assert.equal(deleted.stdout, `account ${id} deleted`)
+  assert.deepEqual(events.filter(e => e.type === 'account_changed').map(e => 'event' in e ? e.event : 0), [300, 301, 302])
+  const missing = await cliHere(['accounts', 'get', ...appFlag, id])
+  assert.equal(missing.code, 1)
+  assert.match(missing.stderr, /HTTP 404: account not found/)
+})
+
 test('CLI usage errors', async () => {
   for (const [args, message] of [
     [[], /no command given/],
@@ -202,7 +244,12 @@ test('CLI usage errors', async () => {
     [['variables', 'set', '--app', '1', 'motd'], /CONTENT is missing/],
     [['variables', 'set', '--app', '1'], /variable NAME is missing/],
     [['variables', 'set', '--app', '1', 'motd', 'x', '--protected', '--unprotected'], /--protected and --unprotected exclude each other/],
-    [['variables', 'get', '--app', '1', 'a', 'b'], /unexpected argument "b"/]
+    [['variables', 'get', '--app', '1', 'a', 'b'], /unexpected argument "b"/],
+    [['accounts', 'create', '--app', '1', '--login', 'someone'], /--password is required/],
+    [['accounts', 'get', '--app', '1'], /ACCOUNT_ID is missing/],
+    [['accounts', 'link', '--app', '1', 'x', 'KEY'], /ACCOUNT_ID must be a number/],
+    [['accounts', 'unlink', '--app', '1', '5'], /license KEY is missing/],
+    [['accounts', 'update', '--app', '1', '5', '--requires-license', 'yes'], /--requires-license must be true or false/]
   ] as const) {
     const res = await cliHere([...args])
     assert.equal(res.code, 2, args.join(' '))

@@ -5,7 +5,8 @@ import { startServer, type TestServer } from './helpers/server.js'
 import { TestClient, waitFor } from './helpers/client.js'
 import { TOKEN, call } from './helpers/admin.js'
 import {
-  authorizedSessions, blacklistClient, blacklistEntries, createApp, createLicense, licenseRow, sessionRows, type TestApp
+  PASSWORD, accountRow, authorizedSessions, blacklistClient, blacklistEntries, createAccount, createApp, createLicense, licenseRow,
+  sessionRows, type TestApp
 } from './helpers/fixtures.js'
 
 // Type 6: a session blacklists itself.
@@ -183,6 +184,33 @@ describe('type 6 — blacklist', () => {
     await waitFor(async () => await authorizedSessions(db.pool, app.id) === 1)
     holder.close()
     bystander.close()
+  })
+
+  test('an account-authorized session: its account is blacklisted too, and its other sessions get event 300 and lose it', async () => {
+    const app = await createApp(db.pool)
+    const key = await createLicense(db.pool, app.id)
+    const account = await createAccount(db.pool, app.id, { licenses: [key] })
+    const byCredentials = async (clientId: string): Promise<TestClient> => {
+      const c = await session(app, clientId)
+      assert.equal((await c.request(3, { login: account.login, password: PASSWORD, credentials_type: 0 })).status, 1)
+      return c
+    }
+    const issuer = await byCredentials('device-a1')
+    const other = await byCredentials('device-a2')
+    assert.equal((await other.request(17, { subscribed: true })).status, 1)
+    assert.equal(await authorizedSessions(db.pool, app.id), 2)
+
+    assert.deepEqual(await issuer.request(6, { comment: 'shared password' }), { id: 3, status: 1 })
+    assert.deepEqual(await issuer.closed, BLACKLISTED)
+    const row = await accountRow(db.pool, app.id, account.login)
+    assert.notEqual(row?.blacklisted_at, null)
+    assert.equal(row?.blacklist_comment, 'shared password')
+
+    assert.equal((await other.next()).event_type, 300)
+    assert.equal(other.raw.at(-1), '{"id":18446744073709551615,"event_type":300,"content":{}}')
+    assert.deepEqual(await other.request(16), { id: 4, status: 3 })
+    await waitFor(async () => await authorizedSessions(db.pool, app.id) === 0)
+    other.close()
   })
 
   test('before Initialize: close 4200', async () => {

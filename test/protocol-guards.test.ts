@@ -65,7 +65,7 @@ describe('frame guards (protocol §2) and their close codes', () => {
 
   test('4301 for a type that is not a packet', async () => {
     assert.deepEqual(await closedBy('{"type":99,"id":1}'), { code: 4301, reason: 'invalid handler type specified' })
-    assert.deepEqual(await closedBy('{"type":1,"id":1}', false, true), { code: 4301, reason: 'invalid handler type specified' })
+    assert.deepEqual(await closedBy('{"type":18,"id":1}', false, true), { code: 4301, reason: 'invalid handler type specified' })
   })
 
   test('4200 for any packet but Initialize before a successful Initialize', async () => {

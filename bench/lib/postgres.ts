@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { hash } from '@node-rs/argon2'
 import pg from 'pg'
+import { HASH_OPTIONS } from '../../src/accounts/passwords.js'
 import { migrate } from '../../src/db/migrate.js'
 import { newApiKey } from '../../src/keys.js'
 import type { Identity } from '../load/messages.js'
@@ -91,7 +93,7 @@ export interface SeededApp {
 
 /** Removes every app, license, session, instance and cool-down: each run starts from nothing. */
 export async function resetData (pool: pg.Pool): Promise<void> {
-  await pool.query('TRUNCATE apps, licenses, client_blacklist, sessions, instances, ip_cooldowns RESTART IDENTITY CASCADE')
+  await pool.query('TRUNCATE apps, licenses, accounts, account_creations, client_blacklist, sessions, instances, ip_cooldowns RESTART IDENTITY CASCADE')
 }
 
 /**
@@ -119,6 +121,30 @@ export async function seedApps (pool: pg.Pool, apps: { sessionLimit: number, lic
   }
   await pool.query('ANALYZE apps, licenses, sessions')
   return seeded
+}
+
+export const BENCH_PASSWORD = 'bench password 1234'
+
+/**
+ * An app with `count` accounts, each with BENCH_PASSWORD. They share one argon2id
+ * hash (made here once, at the server's parameters): checking it costs a login what
+ * any account's would.
+ */
+export async function seedAccounts (pool: pg.Pool, count: number): Promise<Identity[]> {
+  const apiKey = newApiKey()
+  const { rows } = await pool.query<{ id: number }>(
+    "INSERT INTO apps (name, version, websocket_api_key, session_limit) VALUES ('Bench accounts', '1.0.0', $1, 1000000) RETURNING id",
+    [apiKey])
+  const id = rows[0]!.id
+  const identities: Identity[] = Array.from({ length: count }, (_, i) => ({
+    apiKey, license: '', clientId: `account-device-${i}`, login: `bench-user-${i}`, password: BENCH_PASSWORD
+  }))
+  await pool.query(
+    `INSERT INTO accounts (app_id, login, credentials_type, password_hash, requires_license)
+     SELECT $1, l, 0, $3, false FROM unnest($2::text[]) AS l`,
+    [id, identities.map(i => i.login), await hash(BENCH_PASSWORD, HASH_OPTIONS)])
+  await pool.query('ANALYZE accounts')
+  return identities
 }
 
 /** The quota counter and the authorized session rows of one app. */

@@ -1,10 +1,15 @@
 import type { HistogramData } from '../lib/histogram.js'
 
-/** One client identity: the app's API key, a license of that app, and its device id. */
+/**
+ * One client identity: the app's API key, a license of that app, and its device id.
+ * With `login` and `password` it authorizes by that account (type 3) instead.
+ */
 export interface Identity {
   apiKey: string
   license: string
   clientId: string
+  login?: string
+  password?: string
 }
 
 /**
@@ -18,8 +23,10 @@ export interface Identity {
  * - fixedRate: connect → 0 → 2 → close started at `rate` per second (open loop).
  * - idle: `sockets` authorized sockets that just stay open.
  * - storm: `sockets` initialized sockets that all send Authorize at once.
+ * - paced: `sockets` authorized sockets, each sending type 15 every `intervalMs`
+ *   whatever the answers do (open loop).
  */
-export type Scenario = 'inSession' | 'values' | 'establish' | 'fixedRate' | 'idle' | 'storm'
+export type Scenario = 'inSession' | 'values' | 'establish' | 'fixedRate' | 'idle' | 'storm' | 'paced'
 
 export interface WorkerJob {
   scenario: Scenario
@@ -34,6 +41,8 @@ export interface WorkerJob {
   concurrency?: number
   /** fixedRate: sessions per second started by this worker. */
   rate?: number
+  /** paced: ms between two type-15 packets of one socket. */
+  intervalMs?: number
   /** Sockets opened at once during setup. */
   setupConcurrency: number
 }

@@ -66,7 +66,9 @@ function statusOf (data: RawData): number {
 }
 
 const initText = (i: Identity): string => JSON.stringify({ type: 0, id: 1, websocket_api_key: i.apiKey, client_id: i.clientId })
-const authText = (i: Identity): string => JSON.stringify({ type: 2, id: 2, license: i.license })
+const authText = (i: Identity): string => i.login === undefined
+  ? JSON.stringify({ type: 2, id: 2, license: i.license })
+  : JSON.stringify({ type: 3, id: 2, login: i.login, password: i.password, credentials_type: 0 })
 
 class Tally {
   readonly latency = new Histogram()
@@ -431,6 +433,62 @@ function storm (sockets: WebSocket[], go: Go): Promise<WorkerResult> {
   })
 }
 
+/**
+ * Scenario 7: each socket sends type 15 every `intervalMs`, at a random phase, whether
+ * or not the previous one was answered. Latency runs from the scheduled send, so a
+ * stalled server (or generator) is not hidden.
+ */
+function paced (sockets: WebSocket[], go: Go): Promise<WorkerResult> {
+  const tally = new Tally()
+  const interval = job.intervalMs ?? 1000
+  const start = epochToPerf(go.startAt)
+  const from = start + go.warmupMs
+  const until = from + go.measureMs
+  setTimeout(() => tally.watchLoop(), from - performance.now())
+  return new Promise(resolve => {
+    let open = 0
+    const done = (): void => {
+      if (--open === 0) resolve(tally.result())
+    }
+    for (const ws of sockets) {
+      open++
+      const due = new Map<number, number>()
+      let id = 0
+      const phase = Math.random() * interval
+      ws.on('message', data => {
+        const now = performance.now()
+        const match = /^\{"id":(\d+)/.exec(toBuffer(data).subarray(0, 32).toString('latin1'))
+        const scheduled = match === null ? undefined : due.get(Number(match[1]))
+        if (scheduled === undefined) return
+        due.delete(Number(match![1]))
+        if (scheduled >= from && scheduled < until) {
+          const status = statusOf(data)
+          tally.latency.record(now - scheduled)
+          tally.status(status)
+          if (status === 1) tally.ok++
+          else tally.failed++
+        }
+      })
+      ws.once('close', () => {
+        if (performance.now() < until) tally.note('socket closed during the run')
+      })
+      const tick = (): void => {
+        const scheduled = start + phase + id * interval
+        if (scheduled >= until || ws.readyState !== WebSocket.OPEN) {
+          // Answers still due get a second to arrive.
+          setTimeout(done, 1000)
+          return
+        }
+        due.set(++id, scheduled)
+        ws.send(`{"type":15,"id":${id}}`)
+        setTimeout(tick, Math.max(0, start + phase + id * interval - performance.now()))
+      }
+      setTimeout(tick, Math.max(0, start + phase - performance.now()))
+    }
+    if (open === 0) resolve(tally.result())
+  })
+}
+
 // --- main -----------------------------------------------------------------------
 
 async function closeAll (sockets: WebSocket[]): Promise<void> {
@@ -449,6 +507,7 @@ function run (sockets: WebSocket[], go: Go): Promise<WorkerResult> {
     case 'establish': return establish(go)
     case 'fixedRate': return fixedRate(go)
     case 'storm': return storm(sockets, go)
+    case 'paced': return paced(sockets, go)
     case 'idle': return Promise.resolve(new Tally().result())
   }
 }
@@ -457,7 +516,7 @@ async function main (): Promise<void> {
   const setup = new Tally()
   let sockets: WebSocket[] = []
   const count = job.sockets ?? 0
-  if (job.scenario === 'inSession' || job.scenario === 'values' || job.scenario === 'idle') sockets = await openSessions(count, true, setup)
+  if (job.scenario === 'inSession' || job.scenario === 'values' || job.scenario === 'idle' || job.scenario === 'paced') sockets = await openSessions(count, true, setup)
   else if (job.scenario === 'storm') sockets = await openSessions(count, false, setup)
 
   let stopping: (() => void) | undefined

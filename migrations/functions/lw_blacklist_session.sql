@@ -32,6 +32,10 @@ BEGIN
     UPDATE licenses SET blacklisted_at = coalesce(blacklisted_at, t), blacklist_comment = p_comment, updated_at = t
       WHERE id = s.license_id;
   END IF;
+  IF s.account_id IS NOT NULL THEN
+    UPDATE accounts SET blacklisted_at = coalesce(blacklisted_at, t), blacklist_comment = p_comment, updated_at = t
+      WHERE id = s.account_id;
+  END IF;
   PERFORM lw_release_authorization(p_session);
   RETURN 1;
 END

@@ -2,7 +2,7 @@
 CREATE OR REPLACE FUNCTION lw_release_authorization (p_session uuid) RETURNS boolean
 LANGUAGE sql AS $$
   WITH s AS (
-    UPDATE sessions SET license_id = NULL, authorized_at = NULL
+    UPDATE sessions SET license_id = NULL, account_id = NULL, authorized_at = NULL
       WHERE id = p_session AND authorized_at IS NOT NULL
       RETURNING app_id
   ), a AS (

@@ -31,6 +31,7 @@ BEGIN
   UPDATE apps SET authorized_sessions = apps.authorized_sessions - freed.n
     FROM freed WHERE apps.id = freed.app_id;
   DELETE FROM ip_cooldowns WHERE until < clock_timestamp();
+  DELETE FROM account_creations WHERE counts_until < clock_timestamp();
   RETURN n;
 END
 $$;

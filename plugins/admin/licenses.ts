@@ -20,7 +20,7 @@ const ACTIONS = {
 } as const
 
 /** Fastify's request log line with the license key in the URL cut short: keys never appear whole in logs. */
-function redactedRequest (request: FastifyRequest): Record<string, unknown> {
+export function redactedRequest (request: FastifyRequest): Record<string, unknown> {
   return {
     method: request.method,
     url: request.url.replace(/(\/licenses\/)([^/?#]+)/, (_all, head: string, key: string) => head + redact(key)),

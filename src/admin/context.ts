@@ -1,3 +1,4 @@
+import type { Passwords } from '../accounts/passwords.js'
 import type { LiveEvent } from '../events.js'
 import type { Repositories } from '../repositories/index.js'
 import { notFound } from './errors.js'
@@ -6,6 +7,8 @@ import { notFound } from './errors.js'
 export interface AdminContext {
   repos: Repositories
   publish: (event: LiveEvent) => Promise<void>
+  /** The instance's bounded password hashing, shared with the packets. */
+  passwords: Passwords
 }
 
 export async function requireApp (repos: Repositories, appId: number): Promise<void> {

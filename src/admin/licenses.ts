@@ -107,9 +107,13 @@ export class LicensesService {
   }
 
   async delete (appId: number, key: string): Promise<void> {
-    const id = await this.ctx.repos.licenses.delete(appId, key)
-    if (id === undefined) await this.found(appId, undefined)
-    else await this.publish(appId, Number(id), LicenseEvent.Deleted)
+    const deleted = await this.ctx.repos.licenses.delete(appId, key)
+    if (deleted === undefined) {
+      await this.found(appId, undefined)
+      return
+    }
+    await this.publish(appId, Number(deleted.id), LicenseEvent.Deleted)
+    await this.coverageChanged(appId, deleted.account_id)
   }
 
   pause (appId: number, key: string): Promise<LicenseJson> {
@@ -151,11 +155,17 @@ export class LicensesService {
   private async act (appId: number, change: Promise<LicenseChange | undefined>, event: LicenseEventCode | undefined): Promise<LicenseJson> {
     const { license, changed } = await this.found(appId, await change)
     if (changed && event !== undefined) await this.publish(appId, Number(license.id), event)
+    if (changed) await this.coverageChanged(appId, license.account_id)
     return licenseJson(license)
   }
 
   private async publish (appId: number, licenseId: number, event: LicenseEventCode): Promise<void> {
     await this.ctx.publish({ type: 'license_changed', appId, licenseId, event })
+  }
+
+  /** A linked license changed: its account's sessions re-read their coverage (event 2 when it lapsed). */
+  private async coverageChanged (appId: number, accountId: number | null): Promise<void> {
+    if (accountId !== null) await this.ctx.publish({ type: 'coverage_changed', appId, accountId: Number(accountId) })
   }
 
   /** 404 naming the app when the app is missing, else the license. */

@@ -17,8 +17,9 @@ const Id = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })
 const ERROR_DESCRIPTIONS = {
   400: 'Invalid request; the message names the field',
   401: 'Missing or invalid admin token',
-  404: 'No such app, license, client id, session or variable',
-  409: 'Conflict: the key, client id or variable name exists already'
+  404: 'No such app, license, account, client id, session or variable',
+  409: 'Conflict: the key, login, client id or variable name exists already, or the change is not allowed in the state the record is in',
+  503: 'Password hashing is busy on this instance; try again'
 } as const
 
 /** Fastify's error shape. */
@@ -32,11 +33,12 @@ const ERROR_RESPONSES = {
   400: errorResponse(ERROR_DESCRIPTIONS[400]),
   401: errorResponse(ERROR_DESCRIPTIONS[401]),
   404: errorResponse(ERROR_DESCRIPTIONS[404]),
-  409: errorResponse(ERROR_DESCRIPTIONS[409])
+  409: errorResponse(ERROR_DESCRIPTIONS[409]),
+  503: errorResponse(ERROR_DESCRIPTIONS[503])
 }
 
 /** The error responses of a route, for the OpenAPI document; every route can answer 401. */
-export const errors = (...codes: (400 | 404 | 409)[]) => {
+export const errors = (...codes: (400 | 404 | 409 | 503)[]) => {
   const out: Record<number, ReturnType<typeof errorResponse>> = {}
   for (const code of [...codes, 401 as const]) out[code] = ERROR_RESPONSES[code]
   return out
@@ -54,6 +56,7 @@ const AppVersion = Text({ minLength: 1, maxLength: 64 })
 /** The apps limit columns are integers. */
 const SessionLimit = Type.Integer({ minimum: 0, maximum: 2147483647 })
 const BlacklistLimit = Type.Integer({ minimum: 0, maximum: 2147483647, description: 'client-id blacklist entries at which packet 6 answers 604' })
+const AccountsLimit = Type.Integer({ minimum: 0, maximum: 2147483647 })
 
 export const App = Type.Object({
   id: Type.Integer(),
@@ -62,6 +65,8 @@ export const App = Type.Object({
   websocket_api_key: Type.String({ description: '21 characters [A-Z0-9]' }),
   session_limit: Type.Integer(),
   blacklist_limit: Type.Integer(),
+  accounts_limit: Type.Integer({ description: 'how many accounts the app may have' }),
+  accounts_require_license: Type.Boolean({ description: 'copied to each new account as requires_license' }),
   paused: Type.Boolean(),
   created_at: DateTime,
   updated_at: DateTime
@@ -81,7 +86,9 @@ export const CreateAppBody = Type.Object({
   version: Type.Optional(AppVersion),
   session_limit: Type.Optional(SessionLimit),
   blacklist_limit: Type.Optional(BlacklistLimit),
-  paused: Type.Optional(Type.Boolean())
+  paused: Type.Optional(Type.Boolean()),
+  accounts_limit: Type.Optional(AccountsLimit),
+  accounts_require_license: Type.Optional(Type.Boolean())
 })
 export type CreateAppBody = Static<typeof CreateAppBody>
 
@@ -90,7 +97,9 @@ export const PatchAppBody = Type.Object({
   version: Type.Optional(AppVersion),
   session_limit: Type.Optional(SessionLimit),
   blacklist_limit: Type.Optional(BlacklistLimit),
-  paused: Type.Optional(Type.Boolean())
+  paused: Type.Optional(Type.Boolean()),
+  accounts_limit: Type.Optional(AccountsLimit),
+  accounts_require_license: Type.Optional(Type.Boolean())
 })
 export type PatchAppBody = Static<typeof PatchAppBody>
 
@@ -201,6 +210,7 @@ export const SessionItem = Type.Object({
   client_id: Type.String(),
   ip_address: Nullable(Type.String()),
   license: Nullable(Type.String({ description: 'key of the license the session is authorized with' })),
+  login: Nullable(Type.String({ description: 'login of the account the session is authorized with' })),
   initialized_at: DateTime,
   authorized_at: Nullable(DateTime)
 })
@@ -239,3 +249,70 @@ export const PatchVariableBody = Type.Object({
   protected: Type.Optional(Type.Boolean())
 })
 export type PatchVariableBody = Static<typeof PatchVariableBody>
+
+// Accounts
+
+export const AccountParams = Type.Object({ appId: Id, accountId: Id })
+export const AccountLicenseParams = Type.Object({
+  appId: Id,
+  accountId: Id,
+  key: Text({ minLength: 1, maxLength: 256, description: 'the license key, URL-encoded' })
+})
+
+/**
+ * Lengths as the protocol counts them (UTF-16 code units) are checked by the
+ * service, which answers what packet 1 would; these limits only keep bodies small.
+ */
+const Login = Text({ minLength: 1, maxLength: 320, description: '4–320 characters; an e-mail address with credentials_type 1' })
+const Password = Text({ minLength: 1, maxLength: 128, description: '8–128 characters; stored only as an argon2id hash' })
+const AccountComment = Nullable(Text({ maxLength: 256 }))
+
+export const Account = Type.Object({
+  id: Type.Integer(),
+  login: Type.String(),
+  credentials_type: Type.Integer({ description: '0 login and password, 1 e-mail and password' }),
+  comment: Nullable(Type.String()),
+  requires_license: Type.Boolean(),
+  blacklisted_at: Nullable(DateTime),
+  blacklist_comment: Nullable(Type.String()),
+  ip_address: Nullable(Type.String({ description: 'of the last successful authorization' })),
+  last_login_at: Nullable(DateTime),
+  licenses: Type.Array(Type.String(), { description: 'keys of the linked licenses' }),
+  time_left: Nullable(Type.Integer({ description: 'whole seconds until the last covering license expires; null when none covers' })),
+  created_at: DateTime,
+  updated_at: DateTime
+})
+export type AccountJson = Static<typeof Account>
+
+export const CreateAccountBody = Type.Object({
+  login: Login,
+  password: Password,
+  credentials_type: Type.Optional(Type.Union([Type.Literal(0), Type.Literal(1)])),
+  comment: Type.Optional(AccountComment),
+  requires_license: Type.Optional(Type.Boolean({ description: "default: the app's accounts_require_license" })),
+  licenses: Type.Optional(Type.Array(Text({ minLength: 1, maxLength: 256 }), { maxItems: 100, description: 'keys to link (and activate)' }))
+})
+export type CreateAccountBody = Static<typeof CreateAccountBody>
+
+export const ListAccountsQuery = Type.Object({
+  q: Type.Optional(Text({ minLength: 1, maxLength: 320, description: 'logins starting with this, in any case' })),
+  limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
+  cursor: Type.Optional(Type.String({ maxLength: 64, description: 'next_cursor of the previous page' }))
+})
+export type ListAccountsQuery = Static<typeof ListAccountsQuery>
+
+export const AccountPage = Type.Object({
+  items: Type.Array(Account),
+  next_cursor: Nullable(Type.String({ description: 'null on the last page' }))
+})
+export type AccountPageJson = Static<typeof AccountPage>
+
+export const PatchAccountBody = Type.Object({
+  comment: Type.Optional(AccountComment),
+  requires_license: Type.Optional(Type.Boolean()),
+  password: Type.Optional(Password)
+})
+export type PatchAccountBody = Static<typeof PatchAccountBody>
+
+export const BlacklistAccountBody = Type.Object({ comment: Type.Optional(AccountComment) })
+export const LinkLicenseBody = Type.Object({ key: Text({ minLength: 1, maxLength: 256 }) })

@@ -1,9 +1,10 @@
+import type { AccountRow } from '../repositories/accounts.js'
 import type { AppDetailRow, AppRow } from '../repositories/apps.js'
 import type { BlacklistEntryRow } from '../repositories/blacklist.js'
 import type { LicenseRow } from '../repositories/licenses.js'
 import type { SessionListRow } from '../repositories/admin-sessions.js'
 import type { VariableRow } from '../repositories/variables.js'
-import type { AppDetailJson, AppJson, BlacklistEntryJson, LicenseJson, SessionItemJson, VariableJson } from './schemas.js'
+import type { AccountJson, AppDetailJson, AppJson, BlacklistEntryJson, LicenseJson, SessionItemJson, VariableJson } from './schemas.js'
 
 // Rows → API JSON. Number() because a host's own pg copy may hand int8 back as strings.
 
@@ -18,6 +19,8 @@ export function appJson (row: AppRow): AppJson {
     websocket_api_key: row.websocket_api_key,
     session_limit: row.session_limit,
     blacklist_limit: row.blacklist_limit,
+    accounts_limit: row.accounts_limit,
+    accounts_require_license: row.accounts_require_license,
     paused: row.paused,
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at)
@@ -58,6 +61,7 @@ export function sessionJson (row: SessionListRow): SessionItemJson {
     client_id: row.client_id,
     ip_address: row.ip_address,
     license: row.license,
+    login: row.login,
     initialized_at: iso(row.initialized_at),
     authorized_at: isoOrNull(row.authorized_at)
   }
@@ -68,6 +72,24 @@ export function variableJson (row: VariableRow): VariableJson {
     name: row.name,
     content: row.content,
     protected: row.protected,
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at)
+  }
+}
+
+export function accountJson (row: AccountRow): AccountJson {
+  return {
+    id: Number(row.id),
+    login: row.login,
+    credentials_type: row.credentials_type,
+    comment: row.comment,
+    requires_license: row.requires_license,
+    blacklisted_at: isoOrNull(row.blacklisted_at),
+    blacklist_comment: row.blacklist_comment,
+    ip_address: row.ip_address,
+    last_login_at: isoOrNull(row.last_login_at),
+    licenses: row.licenses,
+    time_left: row.time_left === null ? null : Number(row.time_left),
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at)
   }

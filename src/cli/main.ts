@@ -5,7 +5,8 @@ import { parseArgs } from 'node:util'
 
 const USAGE = `licensewire — the management API from the command line
 
-  licensewire apps create --name N [--version V] [--session-limit N] [--blacklist-limit N]
+  licensewire apps create --name N [--version V] [--session-limit N] [--blacklist-limit N] [--accounts-limit N]
+                          [--accounts-require-license true|false]
   licensewire apps list
   licensewire apps get ID
   licensewire apps pause ID | apps unpause ID
@@ -22,6 +23,13 @@ const USAGE = `licensewire — the management API from the command line
   licensewire variables get --app ID NAME
   licensewire variables set --app ID NAME CONTENT [--protected | --unprotected]
   licensewire variables delete --app ID NAME
+  licensewire accounts create --app ID --login L --password P [--email] [--comment C]
+                              [--requires-license true|false] [--license KEY]...
+  licensewire accounts list --app ID [--q LOGIN_PREFIX]
+  licensewire accounts get|delete|unblacklist --app ID ACCOUNT_ID
+  licensewire accounts update --app ID ACCOUNT_ID [--comment C] [--password P] [--requires-license true|false]
+  licensewire accounts blacklist --app ID ACCOUNT_ID [--comment C]
+  licensewire accounts link|unlink --app ID ACCOUNT_ID KEY
   licensewire sessions --app ID
   licensewire disconnect --app ID SESSION_ID
 
@@ -31,6 +39,9 @@ Options:
   --token T      admin token (env LICENSEWIRE_TOKEN, else ADMIN_TOKEN)
   --json         print the server's JSON instead of a table
   -h, --help     this text
+
+A --password on the command line is visible to other users of this machine (ps);
+prefer an empty shell history and a machine of your own, or the management API.
 `
 
 const OPTIONS = {
@@ -49,7 +60,15 @@ const OPTIONS = {
   duration: { type: 'string' },
   levels: { type: 'string' },
   comment: { type: 'string' },
-  state: { type: 'string' }
+  state: { type: 'string' },
+  'accounts-limit': { type: 'string' },
+  'accounts-require-license': { type: 'string' },
+  login: { type: 'string' },
+  password: { type: 'string' },
+  email: { type: 'boolean', default: false },
+  'requires-license': { type: 'string' },
+  license: { type: 'string', multiple: true },
+  q: { type: 'string' }
 } as const
 
 type Options = ReturnType<typeof parseArgs<{ options: typeof OPTIONS, allowPositionals: true }>>['values']
@@ -136,6 +155,8 @@ function preview (content: string): string {
   return line.length > 60 ? `${line.slice(0, 59)}…` : line
 }
 
+const ACCOUNT_COLUMNS = ['id', 'login', 'requires_license', 'blacklisted_at', 'time_left', 'licenses', 'last_login_at', 'comment']
+
 const items = (json: unknown): Json[] => (json as { items: Json[] }).items
 
 function need (value: string | undefined, flag: string): string {
@@ -147,6 +168,12 @@ function int (value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined
   if (!/^\d+$/.test(value)) throw new UsageError(`${flag} must be a whole number, got "${value}"`)
   return Number(value)
+}
+
+function bool (value: string | undefined, flag: string): boolean | undefined {
+  if (value === undefined) return undefined
+  if (value !== 'true' && value !== 'false') throw new UsageError(`${flag} must be true or false, got "${value}"`)
+  return value === 'true'
 }
 
 function positional (args: string[], index: number, name: string): string {
@@ -162,6 +189,12 @@ function appPath (o: Options): string {
   return `/apps/${id}`
 }
 
+function accountId (value: string | undefined): string {
+  if (value === undefined) throw new UsageError('ACCOUNT_ID is missing')
+  if (!/^\d+$/.test(value)) throw new UsageError(`ACCOUNT_ID must be a number, got "${value}"`)
+  return value
+}
+
 const LICENSE_ACTIONS = new Set(['pause', 'unpause', 'blacklist', 'unblacklist', 'reset-client', 'reinitialize', 'extend'])
 
 async function run (api: Api, args: string[], o: Options): Promise<Output> {
@@ -175,7 +208,9 @@ async function run (api: Api, args: string[], o: Options): Promise<Output> {
         name: need(o.name, '--name'),
         version: o.version,
         session_limit: int(o['session-limit'], '--session-limit'),
-        blacklist_limit: int(o['blacklist-limit'], '--blacklist-limit')
+        blacklist_limit: int(o['blacklist-limit'], '--blacklist-limit'),
+        accounts_limit: int(o['accounts-limit'], '--accounts-limit'),
+        accounts_require_license: bool(o['accounts-require-license'], '--accounts-require-license')
       }
       return withRecord(await api.call('POST', '/apps', body))
     }
@@ -281,10 +316,60 @@ async function run (api: Api, args: string[], o: Options): Promise<Output> {
     }
   }
 
+  if (group === 'accounts') {
+    const base = `${appPath(o)}/accounts`
+    if (action === 'create') {
+      positional(args, 1, 'command')
+      const body = {
+        login: need(o.login, '--login'),
+        password: need(o.password, '--password'),
+        credentials_type: o.email ? 1 : 0,
+        comment: o.comment,
+        requires_license: bool(o['requires-license'], '--requires-license'),
+        licenses: o.license
+      }
+      return withRecord(await api.call('POST', base, body))
+    }
+    if (action === 'list') {
+      positional(args, 1, 'command')
+      // Every page, so the table is the whole list.
+      const all: Json[] = []
+      let cursor: string | null = null
+      do {
+        const query = new URLSearchParams({ limit: '500' })
+        if (o.q !== undefined) query.set('q', o.q)
+        if (cursor !== null) query.set('cursor', cursor)
+        const page = await api.call('GET', `${base}?${query}`) as { items: Json[], next_cursor: string | null }
+        all.push(...page.items)
+        cursor = page.next_cursor
+      } while (cursor !== null)
+      return { json: { items: all, next_cursor: null }, text: table(all, ACCOUNT_COLUMNS) }
+    }
+    if (action === 'link' || action === 'unlink') {
+      const id = accountId(args[2])
+      const key = positional(args, 3, 'license KEY')
+      if (action === 'link') return withRecord(await api.call('POST', `${base}/${id}/licenses`, { key }))
+      return withRecord(await api.call('DELETE', `${base}/${id}/licenses/${encodeURIComponent(key)}`))
+    }
+    if (action !== undefined && ['get', 'update', 'delete', 'blacklist', 'unblacklist'].includes(action)) {
+      const path = `${base}/${accountId(positional(args, 2, 'ACCOUNT_ID'))}`
+      if (action === 'get') return withRecord(await api.call('GET', path))
+      if (action === 'update') {
+        const body = { comment: o.comment, password: o.password, requires_license: bool(o['requires-license'], '--requires-license') }
+        return withRecord(await api.call('PATCH', path, body))
+      }
+      if (action === 'delete') {
+        await api.call('DELETE', path)
+        return { json: null, text: `account ${path.split('/').pop()} deleted` }
+      }
+      return withRecord(await api.call('POST', `${path}/${action}`, action === 'blacklist' ? { comment: o.comment } : undefined))
+    }
+  }
+
   if (group === 'sessions') {
     if (args.length > 1) throw new UsageError(`unexpected argument "${args[1]}"`)
     const json = await api.call('GET', `${appPath(o)}/sessions`)
-    return { json, text: table(items(json), ['id', 'client_id', 'ip_address', 'license', 'instance_id', 'initialized_at', 'authorized_at']) }
+    return { json, text: table(items(json), ['id', 'client_id', 'ip_address', 'license', 'login', 'instance_id', 'initialized_at', 'authorized_at']) }
   }
 
   if (group === 'disconnect') {

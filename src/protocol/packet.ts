@@ -1,5 +1,6 @@
 import type { Static, TSchema } from '@sinclair/typebox'
 import type { FastifyBaseLogger } from 'fastify'
+import type { Passwords } from '../accounts/passwords.js'
 import type { LiveEvent } from '../events.js'
 import type { Repositories } from '../repositories/index.js'
 import type { ResolvedOptions } from '../options.js'
@@ -28,6 +29,8 @@ export interface PacketContext {
   releaseAuthorization: (session: SessionState) => Promise<void>
   /** License state for packet 15, cached only while every change to it is heard. */
   licenseCache: LicenseCache
+  /** This instance's bounded password hashing (accounts). */
+  passwords: Passwords
 }
 
 /** Close the socket, optionally after sending a reply. */

@@ -1,9 +1,11 @@
-import { Type } from '@sinclair/typebox'
+import { Type, type StringOptions } from '@sinclair/typebox'
 
 /**
  * A string field. Postgres cannot store NUL, so a string holding one is an invalid
  * body (4302) rather than a database error. Length rules are statuses, not schema,
- * unless the protocol says a longer string is an invalid body (`maxLength`, counted
- * in UTF-16 code units like every protocol length).
+ * unless a packet's contract makes a length 4302 (`maxLength` counts UTF-16 units).
  */
-export const Text = (options: { maxLength?: number } = {}) => Type.String({ pattern: '^[^\\u0000]*$', ...options })
+export const Text = (options: StringOptions = {}) => Type.String({ pattern: '^[^\\u0000]*$', ...options })
+
+/** `credentials_type` of the account packets: 0 login, 1 e-mail; anything else is 4302. */
+export const CredentialsType = () => Type.Union([Type.Literal(0), Type.Literal(1)])

@@ -7,6 +7,8 @@ export interface SessionListRow {
   ip_address: string | null
   /** The key of the license the session is authorized with. */
   license: string | null
+  /** The login of the account the session is authorized with. */
+  login: string | null
   initialized_at: Date
   authorized_at: Date | null
 }
@@ -17,8 +19,8 @@ export class AdminSessionsRepository {
 
   async list (appId: number): Promise<SessionListRow[]> {
     const { rows } = await this.pool.query<SessionListRow>(
-      `SELECT s.id, s.instance_id, s.client_id, s.ip_address, l.key AS license, s.initialized_at, s.authorized_at
-         FROM sessions s LEFT JOIN licenses l ON l.id = s.license_id
+      `SELECT s.id, s.instance_id, s.client_id, s.ip_address, l.key AS license, u.login, s.initialized_at, s.authorized_at
+         FROM sessions s LEFT JOIN licenses l ON l.id = s.license_id LEFT JOIN accounts u ON u.id = s.account_id
         WHERE s.app_id = $1
         ORDER BY s.initialized_at, s.id`, [appId])
     return rows

@@ -7,10 +7,12 @@ export interface AppSettings {
   session_limit: number
   blacklist_limit: number
   paused: boolean
+  accounts_limit: number
+  accounts_require_license: boolean
 }
 
 /** The settable columns; only these names ever reach the SQL text. */
-const SETTINGS: readonly (keyof AppSettings)[] = ['name', 'version', 'session_limit', 'blacklist_limit', 'paused']
+const SETTINGS: readonly (keyof AppSettings)[] = ['name', 'version', 'session_limit', 'blacklist_limit', 'paused', 'accounts_limit', 'accounts_require_license']
 
 export interface AppRow extends AppSettings {
   id: number
@@ -98,7 +100,7 @@ export class AppsRepository {
     return rows[0]
   }
 
-  /** Licenses, blacklist entries and session rows go with the app (ON DELETE CASCADE). */
+  /** Licenses, accounts, blacklist entries and session rows go with the app (ON DELETE CASCADE). */
   async delete (id: number): Promise<boolean> {
     const { rowCount } = await this.pool.query('DELETE FROM apps WHERE id = $1', [id])
     return rowCount === 1

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg'
+import { AccountsRepository } from './accounts.js'
 import { AdminSessionsRepository } from './admin-sessions.js'
 import { AppsRepository } from './apps.js'
 import { BlacklistRepository } from './blacklist.js'
@@ -11,6 +12,7 @@ import { VariablesRepository } from './variables.js'
 export interface Repositories {
   apps: AppsRepository
   licenses: LicensesRepository
+  accounts: AccountsRepository
   sessions: SessionsRepository
   instances: InstancesRepository
   cooldowns: CooldownsRepository
@@ -23,6 +25,7 @@ export function createRepositories (pool: Pool): Repositories {
   return {
     apps: new AppsRepository(pool),
     licenses: new LicensesRepository(pool),
+    accounts: new AccountsRepository(pool),
     sessions: new SessionsRepository(pool),
     instances: new InstancesRepository(pool),
     cooldowns: new CooldownsRepository(pool),

@@ -24,6 +24,8 @@ export interface LicenseRow {
   blacklist_comment: string | null
   client_id: string | null
   ip_address: string | null
+  /** The account it is linked to, if any. */
+  account_id: number | null
   created_at: Date
   updated_at: Date
 }
@@ -49,7 +51,7 @@ const stateOf = (t: string): string => `CASE WHEN ${t}.blacklisted_at IS NOT NUL
 
 const licenseColumns = (t: string): string => `${t}.id, ${t}.key, ${t}.levels, ${t}.comment, ${t}.duration_seconds,
   ${stateOf(t)} AS state, ${t}.activated_at, ${t}.expires_at, ${t}.paused_at, ${t}.blacklisted_at,
-  ${t}.blacklist_comment, ${t}.client_id, ${t}.ip_address, ${t}.created_at, ${t}.updated_at`
+  ${t}.blacklist_comment, ${t}.client_id, ${t}.ip_address, ${t}.account_id, ${t}.created_at, ${t}.updated_at`
 
 const L = licenseColumns('l')
 
@@ -125,11 +127,11 @@ export class LicensesRepository {
     return rows[0]
   }
 
-  /** Returns the deleted license's id, for the live event. */
-  async delete (appId: number, key: string): Promise<number | undefined> {
-    const { rows } = await this.pool.query<{ id: number }>(
-      'DELETE FROM licenses WHERE app_id = $1 AND key = $2 RETURNING id', [appId, key])
-    return rows[0]?.id
+  /** Returns the deleted license's id and account, for the live events. */
+  async delete (appId: number, key: string): Promise<{ id: number, account_id: number | null } | undefined> {
+    const { rows } = await this.pool.query<{ id: number, account_id: number | null }>(
+      'DELETE FROM licenses WHERE app_id = $1 AND key = $2 RETURNING id, account_id', [appId, key])
+    return rows[0]
   }
 
   async pause (appId: number, key: string): Promise<LicenseChange | undefined> {

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg'
+import type { AccountView } from './accounts.js'
 
 export interface InitializeResult {
   /** 0 = the IP is cooling down; -1 = only the cool-down was asked about and there is none. */
@@ -46,6 +47,18 @@ export interface BlacklistInput {
   comment: string | null
 }
 
+export interface AccountAuthorizeInput {
+  sessionId: string
+  appId: number
+  accountId: number
+  /** A license to link on the way, or null. */
+  key: string | null
+  ip: string
+}
+
+/** The answer of an account authorization: the account as stored afterwards, absent with 200. */
+export type AccountAuthorizeResult = { status: number, now: number } & ({ login: null } | AccountView)
+
 /** Live sessions and the app session quota; every change of a slot is one atomic call. */
 export class SessionsRepository {
   constructor (private readonly pool: Pool) {}
@@ -61,6 +74,14 @@ export class SessionsRepository {
     const { rows } = await this.pool.query<LicenseView>(
       'SELECT * FROM lw_authorize_license($1, $2, $3, $4, $5)',
       [i.sessionId, i.appId, i.key, i.clientId, i.ip])
+    return rows[0]!
+  }
+
+  /** After the password matched: checks, optional link, quota slot and authorization in one call. */
+  async authorizeAccount (i: AccountAuthorizeInput): Promise<AccountAuthorizeResult> {
+    const { rows } = await this.pool.query<AccountAuthorizeResult>(
+      'SELECT * FROM lw_authorize_account($1, $2, $3, $4, $5)',
+      [i.sessionId, i.appId, i.accountId, i.key, i.ip])
     return rows[0]!
   }
 
@@ -111,10 +132,14 @@ export class SessionsRepository {
               x.license_id IS NOT NULL AND l.id IS NULL AS license_gone,
               coalesce(l.blacklisted_at IS NOT NULL, false) AS license_blacklisted,
               coalesce(l.paused_at IS NOT NULL, false) AS license_paused,
-              coalesce(l.activated_at IS NULL, false) AS license_reset
-         FROM jsonb_to_recordset($1::jsonb) AS x (id text, app_id bigint, client_id text, license_id bigint)
+              coalesce(l.activated_at IS NULL, false) AS license_reset,
+              x.account_id IS NOT NULL AND u.id IS NULL AS account_gone,
+              coalesce(u.blacklisted_at IS NOT NULL, false) AS account_blacklisted,
+              coalesce(u.requires_license AND NOT EXISTS (SELECT 1 FROM lw_account_coverage(u.id, clock_timestamp())), false) AS account_uncovered
+         FROM jsonb_to_recordset($1::jsonb) AS x (id text, app_id bigint, client_id text, license_id bigint, account_id bigint)
          LEFT JOIN apps a ON a.id = x.app_id
-         LEFT JOIN licenses l ON l.id = x.license_id`,
+         LEFT JOIN licenses l ON l.id = x.license_id
+         LEFT JOIN accounts u ON u.id = x.account_id`,
       [JSON.stringify(sessions)])
     return rows
   }
@@ -130,6 +155,10 @@ export interface SessionState {
   license_blacklisted: boolean
   license_paused: boolean
   license_reset: boolean
+  account_gone: boolean
+  account_blacklisted: boolean
+  /** The account requires a license and none covers it now. */
+  account_uncovered: boolean
 }
 
 export interface LiveSession {
@@ -137,5 +166,6 @@ export interface LiveSession {
   app_id: number
   client_id: string
   license_id: number | null
+  account_id: number | null
 }
 

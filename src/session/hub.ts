@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import type { WebSocket } from 'ws'
+import { Passwords } from '../accounts/passwords.js'
 import type { EventBus } from '../events.js'
 import { Close, initDeadline, type CloseSpec } from '../protocol/close-codes.js'
 import type { PacketContext, PacketDefinition } from '../protocol/packet.js'
 import { BufferWatch } from './buffer-watch.js'
 import { Connection } from './connection.js'
+import { CoverageCheck } from './coverage.js'
 import { Dispatcher, stepFailed, type PacketRecorder } from './dispatch.js'
 import { ExpiryWatcher } from './expiry-watcher.js'
 import { Heartbeat } from './heartbeat.js'
@@ -82,10 +84,12 @@ export class Hub {
       publish: event => deps.bus.publish(event),
       withReleasesSettled: call => this.releases.withReleasesSettled(call),
       releaseAuthorization: session => this.releases.dropAuthorization(session),
-      licenseCache
+      licenseCache,
+      passwords: new Passwords(options.passwordHashConcurrency, options.passwordHashQueue)
     }
+    const coverage = new CoverageCheck(repos.accounts, this.releases)
     this.dispatcher = new Dispatcher(this.ctx, packets, metrics.packet, payloadLimitedByWs)
-    this.liveEvents = new LiveEvents(this.connections, repos.sessions, this.releases, licenseCache, log)
+    this.liveEvents = new LiveEvents(this.connections, repos.sessions, this.releases, coverage, licenseCache, log)
     this.lease = new InstanceLease(repos.instances, instanceId, options.sessionLeaseMs, log,
       () => { void this.closeAll(Close.Internal) },
       () => this.releases.endStray(instanceId, [...this.connections].map(c => c.id)))
@@ -97,7 +101,7 @@ export class Hub {
     }, now)
     this.buffers = new BufferWatch(options.maxBufferedBytes, now)
     this.bucket = { capacity: options.rateLimitPackets, windowMs: options.rateLimitWindowMs }
-    this.expiry = new ExpiryWatcher(this.connections, repos.licenses, this.releases, log, now)
+    this.expiry = new ExpiryWatcher(this.connections, repos.licenses, coverage, this.releases, log, now)
 
     const { dispatcher } = this
     const closed = (connection: Connection, code: number): void => this.closed(connection, code)

@@ -1,7 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify'
-import { LicenseEvent, type BusListener, type LiveEvent } from '../events.js'
+import { AccountEvent, LicenseEvent, type BusListener, type LiveEvent } from '../events.js'
 import type { SessionsRepository } from '../repositories/sessions.js'
 import type { Connection } from './connection.js'
+import type { CoverageCheck } from './coverage.js'
 import { stepFailed } from './dispatch.js'
 import type { LicenseCache } from './license-cache.js'
 import { effectOn } from './panel-events.js'
@@ -16,6 +17,7 @@ export class LiveEvents {
     private readonly connections: Iterable<Connection>,
     private readonly sessions: SessionsRepository,
     private readonly releases: Releases,
+    private readonly coverage: CoverageCheck,
     private readonly licenseCache: LicenseCache,
     private readonly log: FastifyBaseLogger
   ) {}
@@ -31,6 +33,7 @@ export class LiveEvents {
       if (effect.close !== undefined) connection.closing = true
       connection.enqueue(async () => {
         if (effect.dropAuthorization === true) await this.releases.dropAuthorization(session)
+        if (effect.checkCoverage === true) await this.coverage.check(connection)
         if (effect.event !== undefined) connection.push(effect.event.type, effect.event.content)
         if (effect.close !== undefined) connection.close(effect.close)
       }, err => stepFailed(this.log, connection, err))
@@ -63,7 +66,8 @@ export class LiveEvents {
       id: state.id,
       app_id: state.app!.id,
       client_id: state.clientId!,
-      license_id: state.authorization?.kind === 'license' ? state.authorization.licenseId : null
+      license_id: state.authorization?.kind === 'license' ? state.authorization.licenseId : null,
+      account_id: state.authorization?.kind === 'account' ? state.authorization.accountId : null
     })))
     const byId = new Map(live.map(c => [c.id, c]))
     for (const found of states) {
@@ -83,6 +87,11 @@ export class LiveEvents {
             ? LicenseEvent.Blacklisted
             : found.license_paused ? LicenseEvent.Paused : found.license_reset ? LicenseEvent.Reinitialized : undefined
         if (event !== undefined) missed = { type: 'license_changed', appId, licenseId: auth.licenseId, event }
+      } else if (auth?.kind === 'account') {
+        const { accountId } = auth
+        if (found.account_gone) missed = { type: 'account_changed', appId, accountId, event: AccountEvent.Deleted }
+        else if (found.account_blacklisted) missed = { type: 'account_changed', appId, accountId, event: AccountEvent.Blacklisted }
+        else if (found.account_uncovered) missed = { type: 'coverage_changed', appId, accountId }
       }
       // Applied to this one session only: others decide from their own state.
       if (missed !== undefined) this.apply(missed, [connection])

@@ -1,5 +1,5 @@
 import { Close, type CloseSpec } from '../protocol/close-codes.js'
-import { LicenseEvent, type LiveEvent } from '../events.js'
+import { AccountEvent, LicenseEvent, type LiveEvent } from '../events.js'
 import type { SessionState } from './state.js'
 
 /** Panel event codes of docs/protocol.md §7 beyond the license ones. */
@@ -18,6 +18,8 @@ export interface Effect {
   close?: CloseSpec
   /** Drop the authorization and give its quota slot back. */
   dropAuthorization?: boolean
+  /** Re-read the account's coverage: lapsed while it requires a license → event 2, authorization dropped. */
+  checkCoverage?: boolean
 }
 
 /** License events after which the session no longer holds the license. */
@@ -42,5 +44,15 @@ export function effectOn (event: LiveEvent, session: SessionState): Effect | und
       if (auth?.kind !== 'license' || auth.licenseId !== event.licenseId) return undefined
       return { event: { type: event.event, content: {} }, dropAuthorization: DROPS.has(event.event) }
     }
+    case 'account_changed':
+      if (!holdsAccount(session, event.accountId)) return undefined
+      return { event: { type: event.event, content: {} }, dropAuthorization: event.event !== AccountEvent.Unblacklisted }
+    case 'coverage_changed':
+      return holdsAccount(session, event.accountId) ? { checkCoverage: true } : undefined
   }
+}
+
+function holdsAccount (session: SessionState, accountId: number): boolean {
+  const auth = session.authorization
+  return auth?.kind === 'account' && auth.accountId === accountId
 }

@@ -57,9 +57,9 @@ export class TestClient {
     })
   }
 
-  async request (type: number, fields: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+  async request (type: number, fields: Record<string, unknown> = {}, timeoutMs?: number): Promise<Record<string, unknown>> {
     this.send(type, fields)
-    return this.next()
+    return this.next(timeoutMs)
   }
 
   async initialize (apiKey: string, clientId = 'device-0001'): Promise<Record<string, unknown>> {

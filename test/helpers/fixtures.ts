@@ -1,4 +1,6 @@
+import { hash } from '@node-rs/argon2'
 import type { Pool } from 'pg'
+import { HASH_OPTIONS } from '../../src/accounts/passwords.js'
 import { newApiKey, newLicenseKey } from '../../src/keys.js'
 
 export interface TestApp {
@@ -6,12 +8,23 @@ export interface TestApp {
   key: string
 }
 
-export async function createApp (pool: Pool, opts: { sessionLimit?: number, blacklistLimit?: number, paused?: boolean, name?: string, version?: string } = {}): Promise<TestApp> {
+export interface AppFixture {
+  sessionLimit?: number
+  blacklistLimit?: number
+  paused?: boolean
+  name?: string
+  version?: string
+  accountsLimit?: number
+  accountsRequireLicense?: boolean
+}
+
+export async function createApp (pool: Pool, opts: AppFixture = {}): Promise<TestApp> {
   const key = newApiKey()
   const { rows } = await pool.query<{ id: number }>(
-    `INSERT INTO apps (name, version, websocket_api_key, session_limit, blacklist_limit, paused)
-     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-    [opts.name ?? 'Test app', opts.version ?? '2.1.0', key, opts.sessionLimit ?? 100, opts.blacklistLimit ?? 10000, opts.paused ?? false])
+    `INSERT INTO apps (name, version, websocket_api_key, session_limit, blacklist_limit, paused, accounts_limit, accounts_require_license)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+    [opts.name ?? 'Test app', opts.version ?? '2.1.0', key, opts.sessionLimit ?? 100, opts.blacklistLimit ?? 10000, opts.paused ?? false,
+      opts.accountsLimit ?? 10000, opts.accountsRequireLicense ?? false])
   return { id: Number(rows[0]!.id), key }
 }
 
@@ -87,4 +100,62 @@ export async function blacklistEntries (pool: Pool, appId: number): Promise<{ cl
   const { rows } = await pool.query(
     'SELECT client_id, comment, source FROM client_blacklist WHERE app_id = $1 ORDER BY created_at, client_id', [appId])
   return rows
+}
+
+/** The password every fixture account has, and its argon2id hash, made once per process. */
+export const PASSWORD = 'correct horse battery'
+let passwordHash: Promise<string> | undefined
+
+export interface AccountFixture {
+  login?: string
+  credentialsType?: 0 | 1
+  comment?: string | null
+  requiresLicense?: boolean
+  blacklisted?: boolean
+  ipAddress?: string | null
+  /** Keys of licenses of the app to link, as they are (createLicense decides their state). */
+  licenses?: string[]
+}
+
+export interface AccountRef {
+  id: number
+  login: string
+}
+
+let accounts = 0
+
+/** An account straight in the table, with PASSWORD as its password. */
+export async function createAccount (pool: Pool, appId: number, f: AccountFixture = {}): Promise<AccountRef> {
+  passwordHash ??= hash(PASSWORD, HASH_OPTIONS)
+  const login = f.login ?? `user-${process.pid}-${++accounts}`
+  const { rows } = await pool.query<{ id: number }>(
+    `INSERT INTO accounts (app_id, login, credentials_type, password_hash, comment, requires_license, blacklisted_at, ip_address)
+     VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7 THEN now() ELSE NULL END, $8) RETURNING id`,
+    [appId, login, f.credentialsType ?? 0, await passwordHash, f.comment === undefined ? 'vip' : f.comment,
+      f.requiresLicense ?? false, f.blacklisted ?? false, f.ipAddress ?? null])
+  const id = Number(rows[0]!.id)
+  if (f.licenses !== undefined) {
+    await pool.query('UPDATE licenses SET account_id = $1 WHERE app_id = $2 AND key = ANY($3::text[])', [id, appId, f.licenses])
+  }
+  return { id, login }
+}
+
+/** The account's row as stored, every column. */
+export async function accountRow (pool: Pool, appId: number, login: string): Promise<Record<string, unknown> | undefined> {
+  const { rows } = await pool.query('SELECT * FROM accounts WHERE app_id = $1 AND lower(login) = lower($2)', [appId, login])
+  return rows[0]
+}
+
+/** The account a license is linked to, with the license's activation. */
+export async function licenseLink (pool: Pool, appId: number, key: string): Promise<{ account_id: number | null, activated: boolean, client_id: string | null, expires_epoch: number | null }> {
+  const { rows } = await pool.query(
+    `SELECT account_id, activated_at IS NOT NULL AS activated, client_id, extract(epoch FROM expires_at)::float8 AS expires_epoch
+       FROM licenses WHERE app_id = $1 AND key = $2`, [appId, key])
+  const row = rows[0]
+  return { ...row, account_id: row.account_id === null ? null : Number(row.account_id) }
+}
+
+export async function accountCount (pool: Pool, appId: number): Promise<number> {
+  const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM accounts WHERE app_id = $1', [appId])
+  return Number(rows[0]!.n)
 }

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import { LicenseEvent, type LiveEvent } from '../../events.js'
+import { AccountEvent, LicenseEvent, type LiveEvent } from '../../events.js'
 import type { Authorization } from '../../session/state.js'
 import { Close } from '../close-codes.js'
 import { definePacket, type Outcome } from '../packet.js'
@@ -43,13 +43,13 @@ export default definePacket({
 })
 
 /**
- * The live events an administrator's blacklisting would send, license first so its
- * holders get event 201 before a 4204 close. An account-authorized session adds its
- * account's event here (and lw_blacklist_session blacklists the account).
+ * The live events an administrator's blacklisting would send, the license's or the
+ * account's first so their holders get event 201 or 300 before a 4204 close.
  */
 function effects (appId: number, clientId: string, held: Authorization | null): LiveEvent[] {
   const events: LiveEvent[] = []
   if (held?.kind === 'license') events.push({ type: 'license_changed', appId, licenseId: held.licenseId, event: LicenseEvent.Blacklisted })
+  if (held?.kind === 'account') events.push({ type: 'account_changed', appId, accountId: held.accountId, event: AccountEvent.Blacklisted })
   events.push({ type: 'client_blacklisted', appId, clientId })
   return events
 }

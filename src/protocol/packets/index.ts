@@ -1,11 +1,15 @@
 import type { PacketDefinition } from '../packet.js'
+import authorizeByCredentials from './authorize-by-credentials.js'
 import authorizeByLicense from './authorize-by-license.js'
 import blacklist from './blacklist.js'
+import createAccount from './create-account.js'
 import deleteSessionValue from './delete-session-value.js'
+import getCurrentAccount from './get-current-account.js'
 import getCurrentLicense from './get-current-license.js'
 import getSessionValue from './get-session-value.js'
 import getVariable from './get-variable.js'
 import initialize from './initialize.js'
+import linkLicense from './link-license.js'
 import logout from './logout.js'
 import onlineUsersCount from './online-users-count.js'
 import setPanelEvents from './set-panel-events.js'
@@ -14,7 +18,10 @@ import setSessionValue from './set-session-value.js'
 /** Every packet the server answers; the dispatcher knows nothing else about them. */
 export const packets: PacketDefinition[] = [
   initialize,
+  createAccount,
   authorizeByLicense,
+  authorizeByCredentials,
+  linkLicense,
   logout,
   blacklist,
   onlineUsersCount,
@@ -23,5 +30,6 @@ export const packets: PacketDefinition[] = [
   getSessionValue,
   deleteSessionValue,
   getCurrentLicense,
+  getCurrentAccount,
   setPanelEvents
 ]
