@@ -1,4 +1,5 @@
 import type { Pool } from 'pg'
+import { query } from '../db/query.js'
 
 export interface AppRow {
   id: number
@@ -45,7 +46,7 @@ export class AppsRepository {
   constructor (private readonly pool: Pool) {}
 
   async create (app: NewApp): Promise<AppRow> {
-    const { rows } = await this.pool.query<AppRow>(
+    const { rows } = await query<AppRow>(this.pool,
       `INSERT INTO apps (name, version, websocket_api_key, session_limit, paused)
        VALUES ($1, $2, $3, $4, $5) RETURNING ${APP_COLUMNS}`,
       [app.name, app.version ?? '1.0.0', app.websocketApiKey, app.sessionLimit ?? 100, app.paused ?? false])
@@ -53,23 +54,23 @@ export class AppsRepository {
   }
 
   async count (): Promise<number> {
-    const { rows } = await this.pool.query<{ n: number }>('SELECT count(*)::integer AS n FROM apps')
+    const { rows } = await query<{ n: number }>(this.pool, 'SELECT count(*)::integer AS n FROM apps')
     return rows[0]!.n
   }
 
 
   async list (): Promise<AppRow[]> {
-    const { rows } = await this.pool.query<AppRow>(`SELECT ${APP_COLUMNS} FROM apps ORDER BY id`)
+    const { rows } = await query<AppRow>(this.pool, `SELECT ${APP_COLUMNS} FROM apps ORDER BY id`)
     return rows
   }
 
   async exists (id: number): Promise<boolean> {
-    const { rowCount } = await this.pool.query('SELECT 1 FROM apps WHERE id = $1', [id])
+    const { rowCount } = await query(this.pool, 'SELECT 1 FROM apps WHERE id = $1', [id])
     return rowCount === 1
   }
 
   async get (id: number): Promise<AppDetailRow | undefined> {
-    const { rows } = await this.pool.query<AppDetailRow>(
+    const { rows } = await query<AppDetailRow>(this.pool,
       `SELECT ${appColumns('a')}, a.authorized_sessions,
               (SELECT count(*)::integer FROM sessions s WHERE s.app_id = a.id) AS online_sessions
          FROM apps a WHERE a.id = $1`, [id])
@@ -78,7 +79,7 @@ export class AppsRepository {
 
   /** Absent fields keep their value; the old row is locked so the "before" values are exact. */
   async update (id: number, patch: AppPatch): Promise<AppUpdate | undefined> {
-    const { rows } = await this.pool.query<AppRow & { was_paused: boolean, old_version: string }>(
+    const { rows } = await query<AppRow & { was_paused: boolean, old_version: string }>(this.pool,
       `UPDATE apps a SET name = coalesce($2, o.name), version = coalesce($3, o.version),
               session_limit = coalesce($4, o.session_limit), paused = coalesce($5, o.paused),
               updated_at = now()
@@ -93,7 +94,7 @@ export class AppsRepository {
   }
 
   async rotateKey (id: number, websocketApiKey: string): Promise<AppRow | undefined> {
-    const { rows } = await this.pool.query<AppRow>(
+    const { rows } = await query<AppRow>(this.pool,
       `UPDATE apps SET websocket_api_key = $2, updated_at = now() WHERE id = $1 RETURNING ${APP_COLUMNS}`,
       [id, websocketApiKey])
     return rows[0]
@@ -101,7 +102,7 @@ export class AppsRepository {
 
   /** Licenses, blacklist entries and session rows go with the app (ON DELETE CASCADE). */
   async delete (id: number): Promise<boolean> {
-    const { rowCount } = await this.pool.query('DELETE FROM apps WHERE id = $1', [id])
+    const { rowCount } = await query(this.pool, 'DELETE FROM apps WHERE id = $1', [id])
     return rowCount === 1
   }
 }

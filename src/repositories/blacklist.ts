@@ -1,4 +1,5 @@
 import type { Pool } from 'pg'
+import { query } from '../db/query.js'
 
 export interface BlacklistEntryRow {
   client_id: string
@@ -11,7 +12,7 @@ export class BlacklistRepository {
   constructor (private readonly pool: Pool) {}
 
   async list (appId: number): Promise<BlacklistEntryRow[]> {
-    const { rows } = await this.pool.query<BlacklistEntryRow>(
+    const { rows } = await query<BlacklistEntryRow>(this.pool,
       'SELECT client_id, comment, created_at FROM client_blacklist WHERE app_id = $1 ORDER BY created_at, client_id',
       [appId])
     return rows
@@ -19,7 +20,7 @@ export class BlacklistRepository {
 
   /** undefined when the client id is blacklisted already. */
   async add (appId: number, clientId: string, comment: string | null): Promise<BlacklistEntryRow | undefined> {
-    const { rows } = await this.pool.query<BlacklistEntryRow>(
+    const { rows } = await query<BlacklistEntryRow>(this.pool,
       `INSERT INTO client_blacklist (app_id, client_id, comment) VALUES ($1, $2, $3)
        ON CONFLICT (app_id, client_id) DO NOTHING
        RETURNING client_id, comment, created_at`, [appId, clientId, comment])
@@ -27,7 +28,7 @@ export class BlacklistRepository {
   }
 
   async remove (appId: number, clientId: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query(
+    const { rowCount } = await query(this.pool,
       'DELETE FROM client_blacklist WHERE app_id = $1 AND client_id = $2', [appId, clientId])
     return rowCount === 1
   }

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg'
+import { query } from '../db/query.js'
 
 export interface InitializeResult {
   /** 0 = the IP is cooling down; -1 = only the cool-down was asked about and there is none. */
@@ -44,14 +45,14 @@ export class SessionsRepository {
   constructor (private readonly pool: Pool) {}
 
   async initialize (i: InitializeInput): Promise<InitializeResult> {
-    const { rows } = await this.pool.query<InitializeResult>(
+    const { rows } = await query<InitializeResult>(this.pool,
       'SELECT * FROM lw_initialize($1, $2, $3, $4, $5)',
       [i.sessionId, i.instanceId, i.apiKey, i.clientId, i.ip])
     return rows[0]!
   }
 
   async authorizeLicense (i: AuthorizeInput): Promise<LicenseView> {
-    const { rows } = await this.pool.query<LicenseView>(
+    const { rows } = await query<LicenseView>(this.pool,
       'SELECT * FROM lw_authorize_license($1, $2, $3, $4, $5)',
       [i.sessionId, i.appId, i.key, i.clientId, i.ip])
     return rows[0]!
@@ -59,26 +60,26 @@ export class SessionsRepository {
 
   /** Drops the session's authorization and its quota slot; false when it held none. */
   async releaseAuthorization (sessionId: string): Promise<boolean> {
-    const { rows } = await this.pool.query<{ released: boolean }>(
+    const { rows } = await query<{ released: boolean }>(this.pool,
       'SELECT lw_release_authorization($1) AS released', [sessionId])
     return rows[0]!.released
   }
 
   /** Removes the session row and frees its slot if it held one. */
   async end (sessionId: string): Promise<void> {
-    await this.pool.query('SELECT lw_end_session($1)', [sessionId])
+    await query(this.pool, 'SELECT lw_end_session($1)', [sessionId])
   }
 
   /** Initialized sessions of the app on every live instance. */
   async onlineCount (appId: number): Promise<number> {
-    const { rows } = await this.pool.query<{ n: number }>(
+    const { rows } = await query<{ n: number }>(this.pool,
       'SELECT count(*)::integer AS n FROM sessions WHERE app_id = $1', [appId])
     return rows[0]!.n
   }
 
   /** What the database says about these live sessions, to catch events missed while not listening. */
   async states (sessions: LiveSession[]): Promise<SessionState[]> {
-    const { rows } = await this.pool.query<SessionState>(
+    const { rows } = await query<SessionState>(this.pool,
       `SELECT x.id,
               a.id IS NULL AS app_gone,
               coalesce(a.paused, false) AS app_paused,

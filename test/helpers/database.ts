@@ -44,7 +44,9 @@ function interceptedPool (pool: pg.Pool, match: string | (() => string | null), 
       if (prop !== 'query') return Reflect.get(target, prop, receiver)
       return async (...args: unknown[]) => {
         const pattern = typeof match === 'string' ? match : match()
-        if (pattern !== null && typeof args[0] === 'string' && args[0].includes(pattern)) await before()
+        // Repositories pass a query config ({ text, values, types }); tests pass text.
+        const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string } | undefined)?.text
+        if (pattern !== null && text?.includes(pattern) === true) await before()
         return (target.query as (...a: unknown[]) => Promise<unknown>).apply(target, args)
       }
     }

@@ -22,7 +22,8 @@ before(async () => {
     get (target, prop, receiver) {
       if (prop !== 'query') return Reflect.get(target, prop, receiver)
       return (...args: unknown[]) => {
-        if (typeof args[0] === 'string' && args[0].includes('FROM licenses WHERE id')) reads++
+        const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string } | undefined)?.text
+        if (text?.includes('FROM licenses WHERE id') === true) reads++
         return (target.query as (...a: unknown[]) => Promise<unknown>).apply(target, args)
       }
     }
@@ -77,8 +78,8 @@ describe('license cache on Postgres', () => {
       // Its own activation is not announced: this instance evicts by itself.
       const { c, appId, key } = await holder()
       const unheld = await createLicense(db.pool, appId, { comment: 'v1' })
-      const ids = await db.pool.query<{ id: number, key: string }>('SELECT id, key FROM licenses WHERE app_id = $1', [appId])
-      const id = (k: string): number => ids.rows.find(r => r.key === k)!.id
+      const ids = await db.pool.query<{ id: string, key: string }>('SELECT id, key FROM licenses WHERE app_id = $1', [appId])
+      const id = (k: string): number => Number(ids.rows.find(r => r.key === k)!.id)
       await db.pool.query("UPDATE licenses SET comment = 'v2' WHERE id = $1", [id(unheld)])
       await db.pool.query("UPDATE licenses SET comment = 'v2' WHERE id = $1", [id(key)])
       await waitFor(() => heard.includes(id(key)), 2000, 5)
