@@ -1,8 +1,9 @@
-import { after, before, describe, test } from 'node:test'
+import { before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import pg from 'pg'
 import { testDatabase, type TestDatabase } from '../helpers/database.js'
 import { startServer, type TestServer } from '../helpers/server.js'
+import { onEnd } from '../helpers/cleanup.js'
 import { TestClient, waitFor } from '../helpers/client.js'
 import { createApp, createLicense } from '../helpers/fixtures.js'
 import { listenerName } from '../../src/db/event-bus.js'
@@ -14,9 +15,10 @@ let pool: pg.Pool
 let server: TestServer
 let reads = 0
 
-before(async () => {
-  db = await testDatabase()
+before(async t => {
+  db = await testDatabase(t)
   pool = new pg.Pool({ connectionString: db.connectionString, max: 10 })
+  onEnd(t, () => pool.end())
   // Counts the reads of packet 15 that reach the database.
   const counting = new Proxy(pool, {
     get (target, prop, receiver) {
@@ -28,12 +30,7 @@ before(async () => {
       }
     }
   })
-  server = await startServer({ ...db, real: false, pool: counting }, { events: 'postgres' })
-})
-after(async () => {
-  await server.close()
-  await pool.end()
-  await db.stop()
+  server = await startServer(t, { ...db, real: false, pool: counting }, { events: 'postgres' })
 })
 
 async function holder (): Promise<{ c: TestClient, appId: number, apiKey: string, key: string }> {
