@@ -11,12 +11,6 @@ export interface LicensewireDb {
   repos: Repositories
 }
 
-declare module 'fastify' {
-  interface FastifyInstance {
-    licensewireDb: LicensewireDb
-  }
-}
-
 /** The pool (the host's, or our own), migrations, repositories, and the first-run demo. */
 export default fp<ResolvedOptions>(async function licensewireDatabase (app, options) {
   const ownPool = options.pool === undefined

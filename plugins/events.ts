@@ -3,12 +3,6 @@ import { LocalEventBus, PostgresEventBus } from '../src/db/event-bus.js'
 import type { EventBus } from '../src/events.js'
 import type { ResolvedOptions } from '../src/options.js'
 
-declare module 'fastify' {
-  interface FastifyInstance {
-    licensewireEvents: EventBus
-  }
-}
-
 /** Live events between instances: LISTEN/NOTIFY, or in memory for the embedded database. */
 export default fp<ResolvedOptions>(async function licensewireEvents (app, options) {
   let bus: EventBus

@@ -1,11 +1,5 @@
 import fp from 'fastify-plugin'
-import { createMetrics, type Metrics } from '../src/metrics.js'
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    licensewireMetrics: Metrics
-  }
-}
+import { createMetrics } from '../src/metrics.js'
 
 export default fp(async function licensewireMetrics (app) {
   app.decorate('licensewireMetrics', createMetrics(app.licensewireDb.pool))

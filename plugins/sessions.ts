@@ -3,13 +3,6 @@ import { packets } from '../src/protocol/packets/index.js'
 import type { ResolvedOptions } from '../src/options.js'
 import { Hub } from '../src/session/hub.js'
 
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** This instance's live sessions: `connections`, `draining`, `instanceId`. */
-    licensewireHub: Hub
-  }
-}
-
 /** The live sessions of this instance and its lease; drained before the server closes. */
 export default fp<ResolvedOptions>(async function licensewireSessions (app, options) {
   const { instanceId } = options

@@ -8,7 +8,24 @@ import health from '../plugins/health.js'
 import metrics from '../plugins/metrics.js'
 import sessions from '../plugins/sessions.js'
 import websocket from '../plugins/websocket.js'
+import type { LicensewireDb } from '../plugins/database.js'
+import type { EventBus } from './events.js'
+import type { Metrics } from './metrics.js'
 import { resolveOptions, type LicensewireOptions } from './options.js'
+import type { Hub } from './session/hub.js'
+
+// What licensewire decorates the host with, declared in the package's entry (as
+// @fastify/websocket does) so a host's compiler sees it once it imports licensewire.
+// Declared in the plugins, it never got there: a declaration file keeps only the
+// imports its types use, and index.d.ts does not use the plugins' types.
+declare module 'fastify' {
+  interface FastifyInstance {
+    licensewireDb: LicensewireDb
+    licensewireHub: Hub
+    licensewireMetrics: Metrics
+    licensewireEvents: EventBus
+  }
+}
 
 export type { LicensewireOptions, ResolvedOptions } from './options.js'
 export { startEmbeddedPostgres } from './db/embedded.js'

@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test'
+import { before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { testDatabase, type TestDatabase } from './helpers/database.js'
 import { startServer, type TestServer } from './helpers/server.js'
@@ -9,14 +9,10 @@ import { accountQuotaRace, linkRace } from './helpers/races.js'
 let db: TestDatabase
 let server: TestServer
 
-before(async () => {
-  db = await testDatabase()
+before(async t => {
+  db = await testDatabase(t)
   // The storm test's reader sends type 15 as fast as it is answered.
-  server = await startServer(db, { connectRateLimitMax: 10000, rateLimitPackets: 100_000 })
-})
-after(async () => {
-  await server.close()
-  await db.stop()
+  server = await startServer(t, db, { connectRateLimitMax: 10000, rateLimitPackets: 100_000 })
 })
 
 describe('accounts under concurrency on one instance', () => {
@@ -67,8 +63,8 @@ describe('a login storm', () => {
     for (const c of [reader, ...clients]) c.close()
   })
 
-  test('beyond the hashing queue a login answers 6 at once and changes nothing', async () => {
-    const strict = await startServer(db, { passwordHashConcurrency: 1, passwordHashQueue: 2, connectRateLimitMax: 10000 })
+  test('beyond the hashing queue a login answers 6 at once and changes nothing', async t => {
+    const strict = await startServer(t, db, { passwordHashConcurrency: 1, passwordHashQueue: 2, connectRateLimitMax: 10000 })
     try {
       const app = await createApp(db.pool)
       const accounts = await Promise.all(Array.from({ length: 12 }, () => createAccount(db.pool, app.id)))

@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test'
+import { before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { testDatabase, type TestDatabase } from './helpers/database.js'
 import { startServer, type TestServer } from './helpers/server.js'
@@ -11,14 +11,10 @@ let db: TestDatabase
 let server: TestServer
 let events: LiveEvent[]
 
-before(async () => {
-  db = await testDatabase()
-  server = await startServer(db, { adminTokens: [TOKEN] })
+before(async t => {
+  db = await testDatabase(t)
+  server = await startServer(t, db, { adminTokens: [TOKEN] })
   events = recordEvents(server)
-})
-after(async () => {
-  await server.close()
-  await db.stop()
 })
 
 const ACCOUNT_KEYS = ['id', 'login', 'credentials_type', 'comment', 'requires_license', 'blacklisted_at', 'blacklist_comment',

@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test'
+import { before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { testDatabase, type TestDatabase } from './helpers/database.js'
@@ -12,15 +12,10 @@ let db: TestDatabase
 let server: TestServer
 let events: LiveEvent[]
 
-before(async () => {
-  db = await testDatabase()
-  server = await startServer(db, { adminTokens: ['another-token-0123456789', TOKEN], instanceId: INSTANCE })
+before(async t => {
+  db = await testDatabase(t)
+  server = await startServer(t, db, { adminTokens: ['another-token-0123456789', TOKEN], instanceId: INSTANCE })
   events = recordEvents(server)
-})
-
-after(async () => {
-  await server?.close()
-  await db?.stop()
 })
 
 const APP_KEYS = ['id', 'name', 'version', 'websocket_api_key', 'session_limit', 'blacklist_limit', 'accounts_limit', 'accounts_require_license', 'paused', 'created_at', 'updated_at']
@@ -280,25 +275,17 @@ test('every route answers 401 without a token or with a wrong one', async () => 
   assert.equal(raw.status, 401, 'the Bearer scheme is required')
 })
 
-test('without admin tokens the management API does not exist', async () => {
-  const bare = await startServer(db, { prefix: '/lw' })
-  try {
-    for (const path of ['/admin/v1/apps', '/admin/openapi.json', '/admin/v1/apps/1/licenses']) {
-      const res = await call(bare, 'GET', path)
-      assert.equal(res.status, 404, path)
-      assert.match(res.body.message, /^Route GET:\/lw\/admin\/.* not found$/)
-    }
-    assert.equal((await call(bare, 'POST', '/apps', { name: 'x' })).status, 404)
-    assert.equal((await fetch(`${bare.url}/healthz`)).status, 200, 'the server itself is up')
-  } finally {
-    await bare.close()
+test('without admin tokens the management API does not exist', async t => {
+  const bare = await startServer(t, db, { prefix: '/lw' })
+  for (const path of ['/admin/v1/apps', '/admin/openapi.json', '/admin/v1/apps/1/licenses']) {
+    const res = await call(bare, 'GET', path)
+    assert.equal(res.status, 404, path)
+    assert.match(res.body.message, /^Route GET:\/lw\/admin\/.* not found$/)
   }
-  const prefixed = await startServer(db, { prefix: '/lw', adminTokens: [TOKEN] })
-  try {
-    assert.equal((await call(prefixed, 'GET', '/apps')).status, 200, 'mounted under the plugin prefix')
-    const doc = (await call(prefixed, 'GET', '/admin/openapi.json')).body
-    assert.ok(doc.paths['/lw/admin/v1/apps'])
-  } finally {
-    await prefixed.close()
-  }
+  assert.equal((await call(bare, 'POST', '/apps', { name: 'x' })).status, 404)
+  assert.equal((await fetch(`${bare.url}/healthz`)).status, 200, 'the server itself is up')
+  const prefixed = await startServer(t, db, { prefix: '/lw', adminTokens: [TOKEN] })
+  assert.equal((await call(prefixed, 'GET', '/apps')).status, 200, 'mounted under the plugin prefix')
+  const doc = (await call(prefixed, 'GET', '/admin/openapi.json')).body
+  assert.ok(doc.paths['/lw/admin/v1/apps'])
 })

@@ -1,8 +1,9 @@
-import { after, before, test } from 'node:test'
+import { before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { testDatabase, type TestDatabase } from './helpers/database.js'
 import { startServer, type TestServer } from './helpers/server.js'
+import { onEnd } from './helpers/cleanup.js'
 import { TestClient } from './helpers/client.js'
 import { createApp, createLicense } from './helpers/fixtures.js'
 import { ISO, TOKEN, call, recordEvents } from './helpers/admin.js'
@@ -13,16 +14,11 @@ let server: TestServer
 let events: LiveEvent[]
 const clients: TestClient[] = []
 
-before(async () => {
-  db = await testDatabase()
-  server = await startServer(db, { adminTokens: [TOKEN] })
+before(async t => {
+  db = await testDatabase(t)
+  server = await startServer(t, db, { adminTokens: [TOKEN] })
   events = recordEvents(server)
-})
-
-after(async () => {
-  for (const client of clients) client.close()
-  await server?.close()
-  await db?.stop()
+  onEnd(t, async () => { for (const client of clients) client.close() })
 })
 
 test('client-id blacklist: add, list, conflict, remove', async () => {

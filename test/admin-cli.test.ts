@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test'
+import { before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
@@ -14,15 +14,10 @@ let db: TestDatabase
 let server: TestServer
 let events: LiveEvent[]
 
-before(async () => {
-  db = await testDatabase()
-  server = await startServer(db, { adminTokens: [TOKEN] })
+before(async t => {
+  db = await testDatabase(t)
+  server = await startServer(t, db, { adminTokens: [TOKEN] })
   events = recordEvents(server)
-})
-
-after(async () => {
-  await server?.close()
-  await db?.stop()
 })
 
 interface Result { code: number, stdout: string, stderr: string }

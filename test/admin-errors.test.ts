@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test'
+import { before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { failingPool, testDatabase, type TestDatabase } from './helpers/database.js'
 import { startServer, type TestServer } from './helpers/server.js'
@@ -10,17 +10,13 @@ let server: TestServer
 let failing: string | null = null
 const logs: Record<string, unknown>[] = []
 
-before(async () => {
-  db = await testDatabase()
-  server = await startServer({ ...db, real: false, pool: failingPool(db.pool, () => failing) }, { migrate: false, events: 'local', adminTokens: [TOKEN] }, {
+before(async t => {
+  db = await testDatabase(t)
+  server = await startServer(t, { ...db, real: false, pool: failingPool(db.pool, () => failing) }, { migrate: false, events: 'local', adminTokens: [TOKEN] }, {
     logger: { level: 'info', stream: { write: (line: string) => { logs.push(JSON.parse(line) as Record<string, unknown>) } } },
     requestIdHeader: 'x-request-id',
     bodyLimit: 4096
   })
-})
-after(async () => {
-  await server?.close()
-  await db?.stop()
 })
 
 async function withFailing<T> (match: string, work: () => Promise<T>): Promise<T> {

@@ -1,4 +1,4 @@
-import { after, before, beforeEach, test } from 'node:test'
+import { before, beforeEach, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { testDatabase, type TestDatabase } from './helpers/database.js'
 import { startServer, type TestServer } from './helpers/server.js'
@@ -13,20 +13,15 @@ let server: TestServer
 let events: LiveEvent[]
 let app: TestApp
 
-before(async () => {
-  db = await testDatabase()
-  server = await startServer(db, { adminTokens: [TOKEN] })
+before(async t => {
+  db = await testDatabase(t)
+  server = await startServer(t, db, { adminTokens: [TOKEN] })
   events = recordEvents(server)
 })
 
 beforeEach(async () => {
   app = await createApp(db.pool)
   events.length = 0
-})
-
-after(async () => {
-  await server?.close()
-  await db?.stop()
 })
 
 const LICENSE_KEYS = ['key', 'levels', 'comment', 'duration_seconds', 'state', 'activated_at', 'expires_at', 'paused_at',

@@ -8,9 +8,9 @@ import { ISO, TOKEN, call } from './helpers/admin.js'
 let db: TestDatabase
 let server: TestServer
 
-before(async () => {
-  db = await testDatabase()
-  server = await startServer(db, { adminTokens: [TOKEN] })
+before(async t => {
+  db = await testDatabase(t)
+  server = await startServer(t, db, { adminTokens: [TOKEN] })
 })
 
 after(async () => {

@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test'
+import { before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Writable } from 'node:stream'
 import { testDatabase, type TestDatabase } from './helpers/database.js'
@@ -9,19 +9,15 @@ let db: TestDatabase
 let server: TestServer
 const lines: { level: number, msg: string }[] = []
 
-before(async () => {
-  db = await testDatabase()
+before(async t => {
+  db = await testDatabase(t)
   const stream = new Writable({
     write (chunk: Buffer, _encoding, done) {
       for (const line of chunk.toString().split('\n')) if (line !== '') lines.push(JSON.parse(line) as { level: number, msg: string })
       done()
     }
   })
-  server = await startServer(db, { maxPayloadBytes: 1024 }, { logger: { level: 'debug', stream } })
-})
-after(async () => {
-  await server.close()
-  await db.stop()
+  server = await startServer(t, db, { maxPayloadBytes: 1024 }, { logger: { level: 'debug', stream } })
 })
 
 test('a client breaking the WebSocket protocol is closed by ws, counted in metrics, and logged at debug only', async () => {

@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test'
+import { before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { connect } from 'node:net'
 import { slowPool, testDatabase, type TestDatabase } from './helpers/database.js'
@@ -10,14 +10,10 @@ let db: TestDatabase
 let server: TestServer
 let app: TestApp
 
-before(async () => {
-  db = await testDatabase()
-  server = await startServer(db, { connectRateLimitMax: 1000 })
+before(async t => {
+  db = await testDatabase(t)
+  server = await startServer(t, db, { connectRateLimitMax: 1000 })
   app = await createApp(db.pool)
-})
-after(async () => {
-  await server.close()
-  await db.stop()
 })
 
 function rawUpgrade (port: number, path: string): Promise<string> {
@@ -52,25 +48,21 @@ describe('health, readiness and metrics', () => {
 })
 
 describe('connect limit and stray upgrades', () => {
-  test('upgrades over the per-IP limit get HTTP 429 with Retry-After', async () => {
-    const limited = await startServer(db, { connectRateLimitMax: 2, connectRateLimitWindowMs: 60000 })
-    try {
-      const a = await TestClient.connect(limited.wsUrl)
-      const b = await TestClient.connect(limited.wsUrl)
-      await assert.rejects(TestClient.connect(limited.wsUrl), /HTTP 429/)
-      const port = Number(new URL(limited.url).port)
-      assert.match(await rawUpgrade(port, '/ws'), /^HTTP\/1\.1 429[\s\S]*retry-after: \d+/i)
-      // Health checks are outside every limit.
-      assert.equal((await fetch(`${limited.url}/healthz`)).status, 200)
-      a.close()
-      b.close()
-    } finally {
-      await limited.close()
-    }
+  test('upgrades over the per-IP limit get HTTP 429 with Retry-After', async t => {
+    const limited = await startServer(t, db, { connectRateLimitMax: 2, connectRateLimitWindowMs: 60000 })
+    const a = await TestClient.connect(limited.wsUrl)
+    const b = await TestClient.connect(limited.wsUrl)
+    await assert.rejects(TestClient.connect(limited.wsUrl), /HTTP 429/)
+    const port = Number(new URL(limited.url).port)
+    assert.match(await rawUpgrade(port, '/ws'), /^HTTP\/1\.1 429[\s\S]*retry-after: \d+/i)
+    // Health checks are outside every limit.
+    assert.equal((await fetch(`${limited.url}/healthz`)).status, 200)
+    a.close()
+    b.close()
   })
 
-  test('an upgrade to an unknown path gets 404 and does not keep the server from closing', async () => {
-    const own = await startServer(db)
+  test('an upgrade to an unknown path gets 404 and does not keep the server from closing', async t => {
+    const own = await startServer(t, db)
     const port = Number(new URL(own.url).port)
     assert.match(await rawUpgrade(port, '/nope'), /^HTTP\/1\.1 404/)
     const started = Date.now()
@@ -80,10 +72,10 @@ describe('connect limit and stray upgrades', () => {
 })
 
 describe('graceful shutdown', () => {
-  test('in-flight packets are answered, then 1001 "server going away", and the instance gives up its slots', async () => {
+  test('in-flight packets are answered, then 1001 "server going away", and the instance gives up its slots', async t => {
     const own = await createApp(db.pool)
     const keys = await Promise.all([createLicense(db.pool, own.id), createLicense(db.pool, own.id)])
-    const draining = await startServer({ ...db, real: false, pool: slowPool(db.pool, 'lw_authorize_license', 400) }, { migrate: false, events: 'local' })
+    const draining = await startServer(t, { ...db, real: false, pool: slowPool(db.pool, 'lw_authorize_license', 400) }, { migrate: false, events: 'local' })
     const a = await TestClient.connect(draining.wsUrl)
     const b = await TestClient.connect(draining.wsUrl)
     await a.initialize(own.key, 'device-00a1')

@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test'
+import { before, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { cp, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
@@ -8,11 +8,10 @@ import { migrate, migrationsDir } from '../src/db/migrate.js'
 import { testDatabase, type TestDatabase } from './helpers/database.js'
 
 let db: TestDatabase
-before(async () => { db = await testDatabase() })
-after(async () => { await db?.stop() })
+before(async t => { db = await testDatabase(t) })
 
 /** A copy of migrations/ with one extra function file, so the real ones stay as they are. */
-async function withProbe (t: { after: (fn: () => Promise<void>) => void }): Promise<{ dir: string, name: string, write: (value: number) => Promise<void> }> {
+async function withProbe (t: TestContext): Promise<{ dir: string, name: string, write: (value: number) => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'licensewire-migrations-'))
   await cp(migrationsDir(), dir, { recursive: true })
   // Unique: on a real Postgres the database outlives this test file.

@@ -1,16 +1,20 @@
-import { after, before, describe, test } from 'node:test'
+import { before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
 import Fastify from 'fastify'
 import websocket from '@fastify/websocket'
+import pg from 'pg'
 import licensewire from '../src/index.js'
 import { testDatabase, type TestDatabase } from './helpers/database.js'
 import { TestClient } from './helpers/client.js'
 import { createApp, createLicense } from './helpers/fixtures.js'
+import { TOKEN } from './helpers/admin.js'
+import { onEnd } from './helpers/cleanup.js'
+import { newApiKey } from '../src/keys.js'
 
 let db: TestDatabase
 
-before(async () => { db = await testDatabase() })
-after(async () => { await db.stop() })
+before(async t => { db = await testDatabase(t) })
 
 describe('mounting in an existing Fastify app', () => {
   test('a host with its own routes, its own @fastify/websocket and its own pool', async () => {
@@ -51,13 +55,41 @@ describe('mounting in an existing Fastify app', () => {
     assert.equal((await db.pool.query('SELECT 1 AS one')).rows[0].one, 1)
   })
 
-  test('decorators are available to the host', async () => {
+  test('decorators are available to the host', async t => {
     const host = Fastify()
+    onEnd(t, () => host.close())
     await host.register(licensewire, { pool: db.pool, events: 'local' })
     await host.ready()
     assert.equal(typeof host.licensewireDb.repos.sessions.onlineCount, 'function')
     assert.match(host.licensewireHub.instanceId, /^[0-9a-f-]{36}$/)
-    await host.close()
+  })
+})
+
+describe("the host's pg stays the host's", () => {
+  test('int8 still parses as a string for the host; licensewire reads numbers all the same', async t => {
+    const int8 = pg.types.getTypeParser(pg.types.builtins.INT8)
+    const host = Fastify()
+    onEnd(t, () => host.close())
+    await host.register(licensewire, { pool: db.pool, events: 'local', adminTokens: [TOKEN] })
+    await host.ready()
+    assert.equal(pg.types.getTypeParser(pg.types.builtins.INT8), int8)
+    assert.equal(pg.types.getTypeParser(pg.types.builtins.INT8)('42'), '42')
+    assert.deepEqual((await db.pool.query('SELECT 42::int8 AS n')).rows, [{ n: '42' }], "the host's pool parses as it did")
+
+    const { repos } = host.licensewireDb
+    const app = await repos.apps.create({ name: 'Typed' }, newApiKey())
+    assert.equal(typeof app.id, 'number')
+    const [license] = await repos.licenses.insert(app.id, [{ key: 'TYPED-KEY-0001', durationSeconds: 3600 }])
+    assert.strictEqual(license!.id, Number(license!.id))
+    assert.strictEqual(license!.duration_seconds, 3600)
+    const init = await repos.sessions.initialize({ sessionId: randomUUID(), instanceId: host.licensewireHub.instanceId, apiKey: app.websocket_api_key, clientId: 'device-0001', ip: '127.0.0.1' })
+    assert.strictEqual(init.app_id, app.id)
+    assert.strictEqual(await repos.sessions.onlineCount(app.id), 1)
+
+    const res = await host.inject({ method: 'GET', url: `/admin/v1/apps/${app.id}/licenses/TYPED-KEY-0001`, headers: { authorization: `Bearer ${TOKEN}` } })
+    assert.equal(res.statusCode, 200)
+    assert.strictEqual(res.json().duration_seconds, 3600)
+    assert.strictEqual((await host.inject({ method: 'GET', url: `/admin/v1/apps/${app.id}`, headers: { authorization: `Bearer ${TOKEN}` } })).json().id, app.id)
   })
 })
 

@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test'
+import { before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { testDatabase, type TestDatabase } from './helpers/database.js'
 import { startServer, type TestServer } from './helpers/server.js'
@@ -11,15 +11,11 @@ let db: TestDatabase
 let server: TestServer
 let app: TestApp
 
-before(async () => {
-  db = await testDatabase()
+before(async t => {
+  db = await testDatabase(t)
   // A short creation window, so the per-IP limit can be seen to lift.
-  server = await startServer(db, { accountCreateWindowMs: 3000, connectRateLimitMax: 10000 })
+  server = await startServer(t, db, { accountCreateWindowMs: 3000, connectRateLimitMax: 10000 })
   app = await createApp(db.pool)
-})
-after(async () => {
-  await server.close()
-  await db.stop()
 })
 
 let devices = 0

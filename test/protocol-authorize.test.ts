@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test'
+import { before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { testDatabase, type TestDatabase } from './helpers/database.js'
 import { startServer, type TestServer } from './helpers/server.js'
@@ -9,15 +9,11 @@ let db: TestDatabase
 let server: TestServer
 let app: TestApp
 
-before(async () => {
-  db = await testDatabase()
+before(async t => {
+  db = await testDatabase(t)
   // Believe X-Forwarded-For so a test can be the seed's client at 203.0.113.10.
-  server = await startServer(db, {}, { trustProxy: true })
+  server = await startServer(t, db, {}, { trustProxy: true })
   app = await createApp(db.pool)
-})
-after(async () => {
-  await server.close()
-  await db.stop()
 })
 
 async function initialized (clientId = 'device-0001', appKey = app.key, headers: Record<string, string> = {}): Promise<TestClient> {
@@ -66,19 +62,15 @@ describe('Authorize by license (type 2), the seed', () => {
     c.close()
   })
 
-  test("the 'seconds' option answers seconds remaining on the activating call too", async () => {
-    const other = await startServer(db, { timeLeft: 'seconds' })
-    try {
-      const key = await createLicense(db.pool, app.id, { durationSeconds: 7200 })
-      const c = await TestClient.connect(other.wsUrl)
-      await c.initialize(app.key, 'device-0002')
-      const r = await c.authorize(key)
-      assert.equal(r.status, 1)
-      assert.ok(r.time_left === 7200 || r.time_left === 7199, `time_left ${r.time_left}`)
-      c.close()
-    } finally {
-      await other.close()
-    }
+  test("the 'seconds' option answers seconds remaining on the activating call too", async t => {
+    const other = await startServer(t, db, { timeLeft: 'seconds' })
+    const key = await createLicense(db.pool, app.id, { durationSeconds: 7200 })
+    const c = await TestClient.connect(other.wsUrl)
+    await c.initialize(app.key, 'device-0002')
+    const r = await c.authorize(key)
+    assert.equal(r.status, 1)
+    assert.ok(r.time_left === 7200 || r.time_left === 7199, `time_left ${r.time_left}`)
+    c.close()
   })
 
   test('activated license without client_id (after a reset) binds this client', async () => {

@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test'
+import { before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { testDatabase, type TestDatabase } from './helpers/database.js'
 import { startServer, type TestServer } from './helpers/server.js'
@@ -13,13 +13,9 @@ import {
 let db: TestDatabase
 let server: TestServer
 
-before(async () => {
-  db = await testDatabase()
-  server = await startServer(db, { adminTokens: [TOKEN] })
-})
-after(async () => {
-  await server.close()
-  await db.stop()
+before(async t => {
+  db = await testDatabase(t)
+  server = await startServer(t, db, { adminTokens: [TOKEN] })
 })
 
 const BLACKLISTED = { code: 4203, reason: 'session was blacklisted' }

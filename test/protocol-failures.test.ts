@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test'
+import { before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { failingPool, testDatabase, type TestDatabase } from './helpers/database.js'
 import { startServer, type TestServer } from './helpers/server.js'
@@ -11,14 +11,10 @@ let server: TestServer
 let app: TestApp
 let failing: string | null = null
 
-before(async () => {
-  db = await testDatabase()
-  server = await startServer({ ...db, real: false, pool: failingPool(db.pool, () => failing) }, { migrate: false, events: 'local' })
+before(async t => {
+  db = await testDatabase(t)
+  server = await startServer(t, { ...db, real: false, pool: failingPool(db.pool, () => failing) }, { migrate: false, events: 'local' })
   app = await createApp(db.pool)
-})
-after(async () => {
-  await server.close()
-  await db.stop()
 })
 
 async function authorized (): Promise<{ c: TestClient, key: string }> {

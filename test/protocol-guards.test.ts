@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test'
+import { before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { slowPool, testDatabase, type TestDatabase } from './helpers/database.js'
 import { startServer, type TestServer } from './helpers/server.js'
@@ -9,14 +9,10 @@ let db: TestDatabase
 let server: TestServer
 let app: TestApp
 
-before(async () => {
-  db = await testDatabase()
-  server = await startServer(db, { maxPayloadBytes: 1024, rateLimitPackets: 30 })
+before(async t => {
+  db = await testDatabase(t)
+  server = await startServer(t, db, { maxPayloadBytes: 1024, rateLimitPackets: 30 })
   app = await createApp(db.pool)
-})
-after(async () => {
-  await server.close()
-  await db.stop()
 })
 
 const BROKEN = { code: 4300, reason: "packet does not contain mandatory 'type' and/or 'id' fields" }
@@ -109,52 +105,40 @@ describe('frame guards (protocol §2) and their close codes', () => {
 })
 
 describe('rate limit (protocol §4)', () => {
-  test('the packet that crosses the limit is not answered: close 4201', async () => {
-    const limited = await startServer(db, { rateLimitPackets: 5, rateLimitWindowMs: 60000 })
-    try {
-      const c = await TestClient.connect(limited.wsUrl)
-      await c.initialize(app.key)
-      for (let i = 0; i < 4; i++) c.send(10)
-      c.send(10)
-      assert.deepEqual(await c.closed, { code: 4201, reason: 'rate limit hit' })
-      assert.deepEqual(c.messages.map(m => m.id), [2, 3, 4, 5])
-    } finally {
-      await limited.close()
-    }
+  test('the packet that crosses the limit is not answered: close 4201', async t => {
+    const limited = await startServer(t, db, { rateLimitPackets: 5, rateLimitWindowMs: 60000 })
+    const c = await TestClient.connect(limited.wsUrl)
+    await c.initialize(app.key)
+    for (let i = 0; i < 4; i++) c.send(10)
+    c.send(10)
+    assert.deepEqual(await c.closed, { code: 4201, reason: 'rate limit hit' })
+    assert.deepEqual(c.messages.map(m => m.id), [2, 3, 4, 5])
   })
 
-  test('client pings count toward the limit', async () => {
-    const limited = await startServer(db, { rateLimitPackets: 3, rateLimitWindowMs: 60000 })
-    try {
-      const c = await TestClient.connect(limited.wsUrl)
-      await c.initialize(app.key)
-      // Initialize took one token; two pings take the rest; the third crosses.
-      c.ws.ping()
-      c.ws.ping()
-      c.ws.ping()
-      assert.deepEqual(await c.closed, { code: 4201, reason: 'rate limit hit' })
-    } finally {
-      await limited.close()
-    }
+  test('client pings count toward the limit', async t => {
+    const limited = await startServer(t, db, { rateLimitPackets: 3, rateLimitWindowMs: 60000 })
+    const c = await TestClient.connect(limited.wsUrl)
+    await c.initialize(app.key)
+    // Initialize took one token; two pings take the rest; the third crosses.
+    c.ws.ping()
+    c.ws.ping()
+    c.ws.ping()
+    assert.deepEqual(await c.closed, { code: 4201, reason: 'rate limit hit' })
   })
 
-  test('tokens come back over the window', async () => {
-    const limited = await startServer(db, { rateLimitPackets: 2, rateLimitWindowMs: 200 })
-    try {
-      const c = await TestClient.connect(limited.wsUrl)
-      await c.initialize(app.key)
-      await new Promise(resolve => setTimeout(resolve, 250))
-      assert.equal((await c.request(10)).status, 1)
-      await new Promise(resolve => setTimeout(resolve, 250))
-      assert.equal((await c.request(10)).status, 1)
-      c.close()
-    } finally {
-      await limited.close()
-    }
+  test('tokens come back over the window', async t => {
+    const limited = await startServer(t, db, { rateLimitPackets: 2, rateLimitWindowMs: 200 })
+    const c = await TestClient.connect(limited.wsUrl)
+    await c.initialize(app.key)
+    await new Promise(resolve => setTimeout(resolve, 250))
+    assert.equal((await c.request(10)).status, 1)
+    await new Promise(resolve => setTimeout(resolve, 250))
+    assert.equal((await c.request(10)).status, 1)
+    c.close()
   })
 
-  test('after a 4201 the IP cools down: Initialize closes 4201 with the seconds left', async () => {
-    const limited = await startServer(db, { rateLimitPackets: 2, rateLimitWindowMs: 60000, rateLimitCooldownMs: 5000 })
+  test('after a 4201 the IP cools down: Initialize closes 4201 with the seconds left', async t => {
+    const limited = await startServer(t, db, { rateLimitPackets: 2, rateLimitWindowMs: 60000, rateLimitCooldownMs: 5000 })
     try {
       const c = await TestClient.connect(limited.wsUrl)
       c.send(0, { websocket_api_key: app.key, client_id: 'device-0001' })
@@ -174,7 +158,6 @@ describe('rate limit (protocol §4)', () => {
       assert.deepEqual(closed, { code: 4201, reason: 'rate limited, 5 seconds left' })
     } finally {
       await db.pool.query('DELETE FROM ip_cooldowns')
-      await limited.close()
     }
   })
 
@@ -192,20 +175,16 @@ describe('rate limit (protocol §4)', () => {
 })
 
 describe('init deadline, ordering, hostile input', () => {
-  test('4202 when Initialize does not succeed in time (the number follows the setting)', async () => {
-    const quick = await startServer(db, { initTimeoutMs: 300 })
-    try {
-      const c = await TestClient.connect(quick.wsUrl)
-      assert.equal((await c.request(0, { websocket_api_key: 'x', client_id: 'device-0001' })).status, 2)
-      assert.deepEqual(await c.closed, { code: 4202, reason: "session wasn't initialized in 0.3 seconds after connection" })
-      const d = await TestClient.connect(quick.wsUrl)
-      await d.initialize(app.key)
-      await new Promise(resolve => setTimeout(resolve, 500))
-      assert.deepEqual(await d.request(10), { id: 2, online_users_count: await sessionRows(db.pool, app.id), status: 1 })
-      d.close()
-    } finally {
-      await quick.close()
-    }
+  test('4202 when Initialize does not succeed in time (the number follows the setting)', async t => {
+    const quick = await startServer(t, db, { initTimeoutMs: 300 })
+    const c = await TestClient.connect(quick.wsUrl)
+    assert.equal((await c.request(0, { websocket_api_key: 'x', client_id: 'device-0001' })).status, 2)
+    assert.deepEqual(await c.closed, { code: 4202, reason: "session wasn't initialized in 0.3 seconds after connection" })
+    const d = await TestClient.connect(quick.wsUrl)
+    await d.initialize(app.key)
+    await new Promise(resolve => setTimeout(resolve, 500))
+    assert.deepEqual(await d.request(10), { id: 2, online_users_count: await sessionRows(db.pool, app.id), status: 1 })
+    d.close()
   })
 
   test('the default deadline text says 15 seconds', async () => {
@@ -213,24 +192,20 @@ describe('init deadline, ordering, hostile input', () => {
     assert.deepEqual(initDeadline(15000), { code: 4202, reason: "session wasn't initialized in 15 seconds after connection" })
   })
 
-  test('answers leave in arrival order even when the database is slow', async () => {
+  test('answers leave in arrival order even when the database is slow', async t => {
     // The slow pool is handed over as a host's pool, on either database.
-    const slow = await startServer({ ...db, real: false, pool: slowPool(db.pool, 'lw_authorize_license', 300) }, { migrate: false, events: 'local' })
-    try {
-      const key = await createLicense(db.pool, app.id)
-      const c = await TestClient.connect(slow.wsUrl)
-      c.send(0, { websocket_api_key: app.key, client_id: 'device-0001' }, 1)
-      c.send(2, { license: key }, 2)
-      c.send(10, {}, 3)
-      c.send(15, {}, 4)
-      c.send(2, { license: 'ABC' }, 5)
-      const ids = [(await c.next()).id, (await c.next()).id, (await c.next()).id, (await c.next()).id, (await c.next()).id]
-      assert.deepEqual(ids, [1, 2, 3, 4, 5])
-      assert.equal(c.messages.length, 0)
-      c.close()
-    } finally {
-      await slow.close()
-    }
+    const slow = await startServer(t, { ...db, real: false, pool: slowPool(db.pool, 'lw_authorize_license', 300) }, { migrate: false, events: 'local' })
+    const key = await createLicense(db.pool, app.id)
+    const c = await TestClient.connect(slow.wsUrl)
+    c.send(0, { websocket_api_key: app.key, client_id: 'device-0001' }, 1)
+    c.send(2, { license: key }, 2)
+    c.send(10, {}, 3)
+    c.send(15, {}, 4)
+    c.send(2, { license: 'ABC' }, 5)
+    const ids = [(await c.next()).id, (await c.next()).id, (await c.next()).id, (await c.next()).id, (await c.next()).id]
+    assert.deepEqual(ids, [1, 2, 3, 4, 5])
+    assert.equal(c.messages.length, 0)
+    c.close()
   })
 
   test('hostile frames never crash the server', async () => {

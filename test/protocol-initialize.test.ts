@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test'
+import { before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { testDatabase, type TestDatabase } from './helpers/database.js'
 import { startServer, type TestServer } from './helpers/server.js'
@@ -9,14 +9,10 @@ let db: TestDatabase
 let server: TestServer
 let app: TestApp
 
-before(async () => {
-  db = await testDatabase()
-  server = await startServer(db)
+before(async t => {
+  db = await testDatabase(t)
+  server = await startServer(t, db)
   app = await createApp(db.pool, { name: 'Init app', version: '3.4.5' })
-})
-after(async () => {
-  await server.close()
-  await db.stop()
 })
 
 describe('Initialize (type 0)', () => {

@@ -1,4 +1,4 @@
-import { after, before, beforeEach, describe, test } from 'node:test'
+import { before, beforeEach, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { testDatabase, type TestDatabase } from './helpers/database.js'
 import { startServer, type TestServer } from './helpers/server.js'
@@ -13,15 +13,11 @@ let app: TestApp
 let offset = 0
 const HOUR = 3600 * 1000
 
-before(async () => {
-  db = await testDatabase()
-  server = await startServer(db, { rateLimitPackets: 10000 })
+before(async t => {
+  db = await testDatabase(t)
+  server = await startServer(t, db, { rateLimitPackets: 10000 })
   server.app.licensewireHub.ctx.now = () => Date.now() + offset
   app = await createApp(db.pool)
-})
-after(async () => {
-  await server.close()
-  await db.stop()
 })
 beforeEach(() => { offset = 0 })
 

@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test'
+import { before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { testDatabase, type TestDatabase } from './helpers/database.js'
 import { startServer, type TestServer } from './helpers/server.js'
@@ -12,15 +12,10 @@ let db: TestDatabase
 let admin: TestServer
 let live: TestServer
 
-before(async () => {
-  db = await testDatabase()
-  admin = await startServer(db, { adminTokens: [TOKEN] })
-  live = db.real ? await startServer(db) : admin
-})
-after(async () => {
-  if (live !== admin) await live.close()
-  await admin.close()
-  await db.stop()
+before(async t => {
+  db = await testDatabase(t)
+  admin = await startServer(t, db, { adminTokens: [TOKEN] })
+  live = db.real ? await startServer(t, db) : admin
 })
 
 async function variable (app: TestApp, name: string, content: string, isProtected = false): Promise<void> {

@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test'
+import { before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import type pg from 'pg'
@@ -27,14 +27,10 @@ function counting (pool: pg.Pool): pg.Pool {
   })
 }
 
-before(async () => {
-  db = await testDatabase()
-  server = await startServer({ ...db, real: false, pool: counting(failingPool(db.pool, () => failing)) },
+before(async t => {
+  db = await testDatabase(t)
+  server = await startServer(t, { ...db, real: false, pool: counting(failingPool(db.pool, () => failing)) },
     { migrate: false, events: 'local', sessionLeaseMs: 3000, connectRateLimitMax: 10000 })
-})
-after(async () => {
-  await server.close()
-  await db.stop()
 })
 
 async function authorizedClients (n: number): Promise<{ appId: number, clients: TestClient[] }> {

@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test'
+import { before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { testDatabase, type TestDatabase } from './helpers/database.js'
 import { startServer, type TestServer } from './helpers/server.js'
@@ -8,13 +8,9 @@ import { createApp, createLicense } from './helpers/fixtures.js'
 let db: TestDatabase
 let server: TestServer
 
-before(async () => {
-  db = await testDatabase()
-  server = await startServer(db, { maxBufferedBytes: 64 * 1024, rateLimitPackets: 1000 })
-})
-after(async () => {
-  await server.close()
-  await db.stop()
+before(async t => {
+  db = await testDatabase(t)
+  server = await startServer(t, db, { maxBufferedBytes: 64 * 1024, rateLimitPackets: 1000 })
 })
 
 test('a client that stops reading stops being read, and is closed 1008 once over MAX_BUFFERED_BYTES for a few seconds', async () => {

@@ -6,14 +6,14 @@ import type { SessionListRow } from '../repositories/admin-sessions.js'
 import type { VariableRow } from '../repositories/variables.js'
 import type { AccountJson, AppDetailJson, AppJson, BlacklistEntryJson, LicenseJson, SessionItemJson, VariableJson } from './schemas.js'
 
-// Rows → API JSON. Number() because a host's own pg copy may hand int8 back as strings.
+// Rows → API JSON.
 
 const iso = (date: Date): string => date.toISOString()
 const isoOrNull = (date: Date | null): string | null => date === null ? null : date.toISOString()
 
 export function appJson (row: AppRow): AppJson {
   return {
-    id: Number(row.id),
+    id: row.id,
     name: row.name,
     version: row.version,
     websocket_api_key: row.websocket_api_key,
@@ -36,7 +36,7 @@ export function licenseJson (row: LicenseRow): LicenseJson {
     key: row.key,
     levels: row.levels,
     comment: row.comment,
-    duration_seconds: Number(row.duration_seconds),
+    duration_seconds: row.duration_seconds,
     state: row.state,
     activated_at: isoOrNull(row.activated_at),
     expires_at: isoOrNull(row.expires_at),

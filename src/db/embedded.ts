@@ -6,12 +6,31 @@ export interface EmbeddedPostgres {
   stop: () => Promise<void>
 }
 
+/** Optional dependencies: a host with its own Postgres need not install them. */
+const PGLITE_PACKAGES = ['@electric-sql/pglite', '@electric-sql/pglite-socket']
+
+/** Fails with what to install, rather than with the worker's module-not-found error. */
+function requirePglite (): void {
+  const missing = PGLITE_PACKAGES.filter(name => {
+    try {
+      import.meta.resolve(name)
+      return false
+    } catch {
+      return true
+    }
+  })
+  if (missing.length === 0) return
+  throw new Error(`licensewire: the embedded database (PGlite) is not installed (missing ${missing.join(', ')}). ` +
+    `Install it with \`npm install ${PGLITE_PACKAGES.join(' ')}\`, or give licensewire a Postgres (DATABASE_URL, or the pool or connectionString option).`)
+}
+
 /**
  * Starts PGlite in a worker thread behind pglite-socket and returns a URL the `pg`
  * driver connects to, so embedded and real Postgres share one SQL path.
  * `dataDir` is a directory, or 'memory' for a throw-away database.
  */
 export async function startEmbeddedPostgres (dataDir: string): Promise<EmbeddedPostgres> {
+  requirePglite()
   if (dataDir !== 'memory' && !existsSync(dataDir)) mkdirSync(dataDir, { recursive: true })
   const worker = new Worker(new URL('./embedded-worker.js', import.meta.url), { workerData: { dataDir } })
   const port = await new Promise<number>((resolve, reject) => {

@@ -8,9 +8,6 @@ export interface PoolSettings {
   onError: (err: Error) => void
 }
 
-// int8 (counts, ids) as numbers: every value we read fits in 2^53.
-pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value))
-
 /** A pool with every bound explicit and an error listener, so an idle client dying never crashes us. */
 export function createPool (settings: PoolSettings): pg.Pool {
   const pool = new pg.Pool({

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg'
+import { query } from '../db/query.js'
 
 /** An account as the protocol reports it (the account payload); times are Unix seconds. */
 export interface AccountView {
@@ -102,7 +103,7 @@ export class AccountsRepository {
   constructor (private readonly pool: Pool) {}
 
   async create (n: NewAccount): Promise<CreateResult> {
-    const { rows } = await this.pool.query<CreateResult>(
+    const { rows } = await query<CreateResult>(this.pool, 
       'SELECT * FROM lw_create_account($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
       [n.appId, n.login, n.credentialsType, n.passwordHash, n.comment, n.requiresLicense, n.licenses,
         n.clientIp, n.ipLimit, n.ipWindowMs])
@@ -112,14 +113,14 @@ export class AccountsRepository {
 
   /** The account a login names in an app, compared case-insensitively, with its hash. */
   async credentials (appId: number, login: string): Promise<{ id: number, password_hash: string } | undefined> {
-    const { rows } = await this.pool.query<{ id: number, password_hash: string }>(
+    const { rows } = await query<{ id: number, password_hash: string }>(this.pool, 
       'SELECT id, password_hash FROM accounts WHERE app_id = $1 AND lower(login) = lower($2)', [appId, login])
     const row = rows[0]
     return row === undefined ? undefined : { id: Number(row.id), password_hash: row.password_hash }
   }
 
   async current (accountId: number): Promise<AccountState | undefined> {
-    const { rows } = await this.pool.query<AccountState>(
+    const { rows } = await query<AccountState>(this.pool, 
       `SELECT a.login, a.comment, a.ip_address, a.requires_license, c.levels,
               extract(epoch FROM c.expires_at)::float8 AS expires_at,
               extract(epoch FROM t.now)::float8 AS now,
@@ -132,14 +133,14 @@ export class AccountsRepository {
 
   /** Links a license (packet 4 and the management API): statuses 1, 100, 105, 106, 107; 200 when the account is gone. */
   async link (appId: number, accountId: number, key: string): Promise<LinkResult> {
-    const { rows } = await this.pool.query<LinkResult>(
+    const { rows } = await query<LinkResult>(this.pool, 
       'SELECT * FROM lw_link_license($1, $2, $3)', [appId, accountId, key])
     return rows[0]!
   }
 
   /** Returns the unlinked license's id; undefined when the account holds no such license. */
   async unlink (appId: number, accountId: number, key: string): Promise<number | undefined> {
-    const { rows } = await this.pool.query<{ id: number }>(
+    const { rows } = await query<{ id: number }>(this.pool, 
       `UPDATE licenses SET account_id = NULL, updated_at = now()
         WHERE app_id = $1 AND key = $2 AND account_id = $3 RETURNING id`, [appId, key, accountId])
     return rows[0] === undefined ? undefined : Number(rows[0].id)
@@ -147,7 +148,7 @@ export class AccountsRepository {
 
   /** In id order, so a page boundary stays put while accounts are added. */
   async list (appId: number, page: AccountPage): Promise<AccountRow[]> {
-    const { rows } = await this.pool.query<AccountRow>(
+    const { rows } = await query<AccountRow>(this.pool, 
       `SELECT ${A} FROM accounts a
         WHERE a.app_id = $1 AND a.id > $2 AND ($3::text IS NULL OR lower(a.login) LIKE lower($3))
         ORDER BY a.id LIMIT $4`,
@@ -156,7 +157,7 @@ export class AccountsRepository {
   }
 
   async get (appId: number, accountId: number): Promise<AccountRow | undefined> {
-    const { rows } = await this.pool.query<AccountRow>(
+    const { rows } = await query<AccountRow>(this.pool, 
       `SELECT ${A} FROM accounts a WHERE a.app_id = $1 AND a.id = $2`, [appId, accountId])
     return rows[0]
   }
@@ -172,7 +173,7 @@ export class AccountsRepository {
 
   /** Its licenses are unlinked, not deleted (ON DELETE SET NULL). */
   async delete (appId: number, accountId: number): Promise<boolean> {
-    const { rowCount } = await this.pool.query('DELETE FROM accounts WHERE app_id = $1 AND id = $2', [appId, accountId])
+    const { rowCount } = await query(this.pool, 'DELETE FROM accounts WHERE app_id = $1 AND id = $2', [appId, accountId])
     return rowCount === 1
   }
 
@@ -188,7 +189,7 @@ export class AccountsRepository {
 
   /** One UPDATE joined to the locked old row (`o`), so the new account and whether it changed come back together. */
   private async change (appId: number, accountId: number, set: string, changed: string, params: unknown[] = []): Promise<AccountChange | undefined> {
-    const { rows } = await this.pool.query<AccountRow & { changed: boolean }>(
+    const { rows } = await query<AccountRow & { changed: boolean }>(this.pool, 
       `UPDATE accounts a SET ${set}
          FROM (SELECT * FROM accounts WHERE app_id = $1 AND id = $2 FOR UPDATE) o
         WHERE a.id = o.id

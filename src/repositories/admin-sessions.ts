@@ -1,4 +1,5 @@
 import type { Pool } from 'pg'
+import { query } from '../db/query.js'
 
 export interface SessionListRow {
   id: string
@@ -18,7 +19,7 @@ export class AdminSessionsRepository {
   constructor (private readonly pool: Pool) {}
 
   async list (appId: number): Promise<SessionListRow[]> {
-    const { rows } = await this.pool.query<SessionListRow>(
+    const { rows } = await query<SessionListRow>(this.pool, 
       `SELECT s.id, s.instance_id, s.client_id, s.ip_address, l.key AS license, u.login, s.initialized_at, s.authorized_at
          FROM sessions s LEFT JOIN licenses l ON l.id = s.license_id LEFT JOIN accounts u ON u.id = s.account_id
         WHERE s.app_id = $1
@@ -27,7 +28,7 @@ export class AdminSessionsRepository {
   }
 
   async exists (appId: number, sessionId: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query(
+    const { rowCount } = await query(this.pool,
       'SELECT 1 FROM sessions WHERE app_id = $1 AND id = $2', [appId, sessionId])
     return rowCount === 1
   }

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg'
+import { query } from '../db/query.js'
 
 /** What an admin sets on an app (create and patch); the table has a default for each. */
 export interface AppSettings {
@@ -48,7 +49,7 @@ export class AppsRepository {
   /** Settings not given take the table's defaults. */
   async create (settings: Partial<AppSettings> & { name: string }, websocketApiKey: string): Promise<AppRow> {
     const { columns, values } = given(settings)
-    const { rows } = await this.pool.query<AppRow>(
+    const { rows } = await query<AppRow>(this.pool, 
       `INSERT INTO apps (websocket_api_key, ${columns.join(', ')})
        VALUES ($1, ${columns.map((_, i) => `$${i + 2}`).join(', ')}) RETURNING ${APP_COLUMNS}`,
       [websocketApiKey, ...values])
@@ -56,22 +57,22 @@ export class AppsRepository {
   }
 
   async count (): Promise<number> {
-    const { rows } = await this.pool.query<{ n: number }>('SELECT count(*)::integer AS n FROM apps')
+    const { rows } = await query<{ n: number }>(this.pool, 'SELECT count(*)::integer AS n FROM apps')
     return rows[0]!.n
   }
 
   async list (): Promise<AppRow[]> {
-    const { rows } = await this.pool.query<AppRow>(`SELECT ${APP_COLUMNS} FROM apps ORDER BY id`)
+    const { rows } = await query<AppRow>(this.pool, `SELECT ${APP_COLUMNS} FROM apps ORDER BY id`)
     return rows
   }
 
   async exists (id: number): Promise<boolean> {
-    const { rowCount } = await this.pool.query('SELECT 1 FROM apps WHERE id = $1', [id])
+    const { rowCount } = await query(this.pool, 'SELECT 1 FROM apps WHERE id = $1', [id])
     return rowCount === 1
   }
 
   async get (id: number): Promise<AppDetailRow | undefined> {
-    const { rows } = await this.pool.query<AppDetailRow>(
+    const { rows } = await query<AppDetailRow>(this.pool,
       `SELECT ${appColumns('a')}, a.authorized_sessions,
               (SELECT count(*)::integer FROM sessions s WHERE s.app_id = a.id) AS online_sessions
          FROM apps a WHERE a.id = $1`, [id])
@@ -81,7 +82,7 @@ export class AppsRepository {
   /** Absent fields keep their value; the old row is locked so the "before" values are exact. */
   async update (id: number, patch: Partial<AppSettings>): Promise<AppUpdate | undefined> {
     const { columns, values } = given(patch)
-    const { rows } = await this.pool.query<AppRow & { was_paused: boolean, old_version: string }>(
+    const { rows } = await query<AppRow & { was_paused: boolean, old_version: string }>(this.pool, 
       `UPDATE apps a SET ${columns.map((c, i) => `${c} = $${i + 2}, `).join('')}updated_at = now()
          FROM (SELECT id, paused, version FROM apps WHERE id = $1 FOR UPDATE) o
         WHERE a.id = o.id
@@ -94,7 +95,7 @@ export class AppsRepository {
   }
 
   async rotateKey (id: number, websocketApiKey: string): Promise<AppRow | undefined> {
-    const { rows } = await this.pool.query<AppRow>(
+    const { rows } = await query<AppRow>(this.pool,
       `UPDATE apps SET websocket_api_key = $2, updated_at = now() WHERE id = $1 RETURNING ${APP_COLUMNS}`,
       [id, websocketApiKey])
     return rows[0]
@@ -102,7 +103,7 @@ export class AppsRepository {
 
   /** Licenses, accounts, blacklist entries and session rows go with the app (ON DELETE CASCADE). */
   async delete (id: number): Promise<boolean> {
-    const { rowCount } = await this.pool.query('DELETE FROM apps WHERE id = $1', [id])
+    const { rowCount } = await query(this.pool, 'DELETE FROM apps WHERE id = $1', [id])
     return rowCount === 1
   }
 }

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg'
+import { query } from '../db/query.js'
 import type { LicenseView } from './sessions.js'
 
 /** The license state a session's packets read afresh. */
@@ -66,7 +67,7 @@ export class LicensesRepository {
   constructor (private readonly pool: Pool) {}
 
   async current (licenseId: number): Promise<LicenseState | undefined> {
-    const { rows } = await this.pool.query<LicenseState>(
+    const { rows } = await query<LicenseState>(this.pool,
       `SELECT levels, comment, ip_address,
               extract(epoch FROM expires_at)::float8 AS expires_at,
               extract(epoch FROM paused_at)::float8 AS paused_at,
@@ -79,7 +80,7 @@ export class LicensesRepository {
 
   /** All or nothing: a key already in the app fails the whole statement (unique_violation). */
   async insert (appId: number, licenses: NewLicense[]): Promise<LicenseRow[]> {
-    const { rows } = await this.pool.query<LicenseRow>(
+    const { rows } = await query<LicenseRow>(this.pool,
       `WITH l AS (
          INSERT INTO licenses (app_id, key, duration_seconds, levels, comment)
          SELECT $1, n.key, n.duration_seconds, coalesce(n.levels, '{}'::jsonb), n.comment
@@ -95,14 +96,14 @@ export class LicensesRepository {
 
   /** Which of these keys the app has already. */
   async existingKeys (appId: number, keys: string[]): Promise<string[]> {
-    const { rows } = await this.pool.query<{ key: string }>(
+    const { rows } = await query<{ key: string }>(this.pool,
       'SELECT key FROM licenses WHERE app_id = $1 AND key = ANY($2::text[])', [appId, keys])
     return rows.map(r => r.key)
   }
 
   /** In id order, so a page boundary stays put while licenses are added. */
   async list (appId: number, page: LicensePage): Promise<LicenseRow[]> {
-    const { rows } = await this.pool.query<LicenseRow>(
+    const { rows } = await query<LicenseRow>(this.pool,
       `SELECT ${L} FROM licenses l
         WHERE l.app_id = $1 AND l.id > $2 AND ($3::text IS NULL OR ${stateOf('l')} = $3)
         ORDER BY l.id LIMIT $4`,
@@ -111,14 +112,14 @@ export class LicensesRepository {
   }
 
   async get (appId: number, key: string): Promise<LicenseRow | undefined> {
-    const { rows } = await this.pool.query<LicenseRow>(
+    const { rows } = await query<LicenseRow>(this.pool,
       `SELECT ${L} FROM licenses l WHERE l.app_id = $1 AND l.key = $2`, [appId, key])
     return rows[0]
   }
 
   /** `levels` replaces the whole object; `comment` undefined keeps it, null clears it. */
   async update (appId: number, key: string, patch: { levels?: Record<string, unknown>, comment?: string | null }): Promise<LicenseRow | undefined> {
-    const { rows } = await this.pool.query<LicenseRow>(
+    const { rows } = await query<LicenseRow>(this.pool,
       `UPDATE licenses l SET levels = coalesce($3::jsonb, l.levels),
               comment = CASE WHEN $4 THEN $5 ELSE l.comment END, updated_at = now()
         WHERE l.app_id = $1 AND l.key = $2
@@ -129,7 +130,7 @@ export class LicensesRepository {
 
   /** Returns the deleted license's id and account, for the live events. */
   async delete (appId: number, key: string): Promise<{ id: number, account_id: number | null } | undefined> {
-    const { rows } = await this.pool.query<{ id: number, account_id: number | null }>(
+    const { rows } = await query<{ id: number, account_id: number | null }>(this.pool, 
       'DELETE FROM licenses WHERE app_id = $1 AND key = $2 RETURNING id, account_id', [appId, key])
     return rows[0]
   }
@@ -189,7 +190,7 @@ export class LicensesRepository {
    * before (for `changed`) come back together. `set` and `changed` read the old row as `o`.
    */
   private async change (appId: number, key: string, set: string, changed: string, params: unknown[] = []): Promise<LicenseChange | undefined> {
-    const { rows } = await this.pool.query<LicenseRow & { changed: boolean }>(
+    const { rows } = await query<LicenseRow & { changed: boolean }>(this.pool,
       `UPDATE licenses l SET ${set}
          FROM (SELECT * FROM licenses WHERE app_id = $1 AND key = $2 FOR UPDATE) o
         WHERE l.id = o.id

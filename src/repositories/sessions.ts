@@ -1,5 +1,6 @@
 import type { Pool } from 'pg'
 import type { AccountView } from './accounts.js'
+import { query } from '../db/query.js'
 
 export interface InitializeResult {
   /** 0 = the IP is cooling down; -1 = only the cool-down was asked about and there is none. */
@@ -64,14 +65,14 @@ export class SessionsRepository {
   constructor (private readonly pool: Pool) {}
 
   async initialize (i: InitializeInput): Promise<InitializeResult> {
-    const { rows } = await this.pool.query<InitializeResult>(
+    const { rows } = await query<InitializeResult>(this.pool,
       'SELECT * FROM lw_initialize($1, $2, $3, $4, $5)',
       [i.sessionId, i.instanceId, i.apiKey, i.clientId, i.ip])
     return rows[0]!
   }
 
   async authorizeLicense (i: AuthorizeInput): Promise<LicenseView> {
-    const { rows } = await this.pool.query<LicenseView>(
+    const { rows } = await query<LicenseView>(this.pool,
       'SELECT * FROM lw_authorize_license($1, $2, $3, $4, $5)',
       [i.sessionId, i.appId, i.key, i.clientId, i.ip])
     return rows[0]!
@@ -79,7 +80,7 @@ export class SessionsRepository {
 
   /** After the password matched: checks, optional link, quota slot and authorization in one call. */
   async authorizeAccount (i: AccountAuthorizeInput): Promise<AccountAuthorizeResult> {
-    const { rows } = await this.pool.query<AccountAuthorizeResult>(
+    const { rows } = await query<AccountAuthorizeResult>(this.pool, 
       'SELECT * FROM lw_authorize_account($1, $2, $3, $4, $5)',
       [i.sessionId, i.appId, i.accountId, i.key, i.ip])
     return rows[0]!
@@ -87,20 +88,20 @@ export class SessionsRepository {
 
   /** Drops the session's authorization and its quota slot; false when it held none. */
   async releaseAuthorization (sessionId: string): Promise<boolean> {
-    const { rows } = await this.pool.query<{ released: boolean }>(
+    const { rows } = await query<{ released: boolean }>(this.pool,
       'SELECT lw_release_authorization($1) AS released', [sessionId])
     return rows[0]!.released
   }
 
   /** Removes these session rows and frees the slots of those that held one; returns how many were there. */
   async endMany (sessionIds: string[]): Promise<number> {
-    const { rows } = await this.pool.query<{ n: number }>('SELECT lw_end_sessions($1::uuid[]) AS n', [sessionIds])
+    const { rows } = await query<{ n: number }>(this.pool, 'SELECT lw_end_sessions($1::uuid[]) AS n', [sessionIds])
     return rows[0]!.n
   }
 
   /** Ends the instance's rows older than `minAgeMs` that are not among `live`; returns how many. */
   async endStray (instanceId: string, live: string[], minAgeMs: number): Promise<number> {
-    const { rows } = await this.pool.query<{ n: number }>(
+    const { rows } = await query<{ n: number }>(this.pool, 
       'SELECT lw_end_stray_sessions($1, $2::uuid[], $3) AS n', [instanceId, live, minAgeMs])
     return rows[0]!.n
   }
@@ -110,21 +111,21 @@ export class SessionsRepository {
    * blacklisted, its slot given back. Answers 1, or 604 when the app's blacklist is full.
    */
   async blacklist (i: BlacklistInput): Promise<number> {
-    const { rows } = await this.pool.query<{ status: number }>(
+    const { rows } = await query<{ status: number }>(this.pool, 
       'SELECT lw_blacklist_session($1, $2, $3, $4) AS status', [i.sessionId, i.appId, i.clientId, i.comment])
     return rows[0]!.status
   }
 
   /** Initialized sessions of the app on every live instance. */
   async onlineCount (appId: number): Promise<number> {
-    const { rows } = await this.pool.query<{ n: number }>(
+    const { rows } = await query<{ n: number }>(this.pool,
       'SELECT count(*)::integer AS n FROM sessions WHERE app_id = $1', [appId])
     return rows[0]!.n
   }
 
   /** What the database says about these live sessions, to catch events missed while not listening. */
   async states (sessions: LiveSession[]): Promise<SessionState[]> {
-    const { rows } = await this.pool.query<SessionState>(
+    const { rows } = await query<SessionState>(this.pool,
       `SELECT x.id,
               a.id IS NULL AS app_gone,
               coalesce(a.paused, false) AS app_paused,

@@ -1,6 +1,7 @@
 import pg from 'pg'
 import { startEmbeddedPostgres } from '../../src/db/embedded.js'
 import { migrate } from '../../src/db/migrate.js'
+import { onEnd, type TestScope } from './cleanup.js'
 
 export interface TestDatabase {
   connectionString: string
@@ -16,19 +17,27 @@ export function realDatabaseUrl (): string | undefined {
   return url === undefined || url === '' ? undefined : url
 }
 
-/** A real Postgres when one is configured, else a throw-away embedded one. */
-export async function testDatabase (): Promise<TestDatabase> {
+/**
+ * A real Postgres when one is configured, else a throw-away embedded one; stopped
+ * when `t` ends, after the servers started on it.
+ */
+export async function testDatabase (t: TestScope): Promise<TestDatabase> {
+  const db = await openDatabase()
+  onEnd(t, db.stop)
+  await migrate(db.pool)
+  return db
+}
+
+async function openDatabase (): Promise<TestDatabase> {
   const url = realDatabaseUrl()
   if (url !== undefined) {
     const pool = new pg.Pool({ connectionString: url, max: 4 })
-    await migrate(pool)
     return { connectionString: url, real: true, pool, stop: () => pool.end() }
   }
   const embedded = await startEmbeddedPostgres('memory')
   // One connection: PGlite runs one query at a time and its socket multiplexer
   // must not interleave two clients' extended-protocol messages.
   const pool = new pg.Pool({ connectionString: embedded.connectionString, max: 1 })
-  await migrate(pool)
   return {
     connectionString: embedded.connectionString,
     real: false,
@@ -44,7 +53,9 @@ function interceptedPool (pool: pg.Pool, match: string | (() => string | null), 
       if (prop !== 'query') return Reflect.get(target, prop, receiver)
       return async (...args: unknown[]) => {
         const pattern = typeof match === 'string' ? match : match()
-        if (pattern !== null && typeof args[0] === 'string' && args[0].includes(pattern)) await before()
+        // Repositories pass a query config ({ text, values, types }); tests pass text.
+        const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string } | undefined)?.text
+        if (pattern !== null && text?.includes(pattern) === true) await before()
         return (target.query as (...a: unknown[]) => Promise<unknown>).apply(target, args)
       }
     }

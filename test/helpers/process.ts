@@ -22,7 +22,8 @@ export async function spawnService (env: Record<string, string>): Promise<Servic
   let stderr = ''
   child.stderr!.on('data', chunk => { stderr += chunk.toString() })
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`service did not start: ${stderr}`)), 30000)
+    // A first start compiles PGlite's WebAssembly: tens of seconds on a busy machine.
+    const timer = setTimeout(() => reject(new Error(`service did not start: ${stderr}`)), 60000)
     createInterface({ input: child.stdout! }).on('line', line => {
       let entry: Record<string, unknown>
       try { entry = JSON.parse(line) as Record<string, unknown> } catch { return }
@@ -31,6 +32,10 @@ export async function spawnService (env: Record<string, string>): Promise<Servic
       if (match !== null) { clearTimeout(timer); resolve(Number(match[1])) }
     })
     void exited.then(code => reject(new Error(`service exited with ${code}: ${stderr}`)))
+  }).catch((err: unknown) => {
+    // Left running, its pipes would keep the test process from ever exiting.
+    child.kill('SIGKILL')
+    throw err
   })
   return { child, port, url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}/ws`, logs, exited }
 }

@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test'
+import { before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { testDatabase, type TestDatabase } from '../helpers/database.js'
 import { startServer, type TestServer } from '../helpers/server.js'
@@ -12,16 +12,11 @@ let db: TestDatabase
 let a: TestServer
 let b: TestServer
 
-before(async () => {
-  db = await testDatabase()
+before(async t => {
+  db = await testDatabase(t)
   assert.ok(db.real, 'these tests need DATABASE_URL')
-  a = await startServer(db, { connectRateLimitMax: 10000 })
-  b = await startServer(db, { connectRateLimitMax: 10000 })
-})
-after(async () => {
-  await a.close()
-  await b.close()
-  await db.stop()
+  a = await startServer(t, db, { connectRateLimitMax: 10000 })
+  b = await startServer(t, db, { connectRateLimitMax: 10000 })
 })
 
 describe('accounts across two instances', () => {

@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test'
+import { before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { testDatabase, type TestDatabase } from '../helpers/database.js'
 import { startServer, type TestServer } from '../helpers/server.js'
@@ -10,16 +10,11 @@ let db: TestDatabase
 let a: TestServer
 let b: TestServer
 
-before(async () => {
-  db = await testDatabase()
+before(async t => {
+  db = await testDatabase(t)
   assert.ok(db.real, 'these tests need DATABASE_URL')
-  a = await startServer(db)
-  b = await startServer(db)
-})
-after(async () => {
-  await a.close()
-  await b.close()
-  await db.stop()
+  a = await startServer(t, db)
+  b = await startServer(t, db)
 })
 
 const EVENT_201 = '{"id":18446744073709551615,"event_type":201,"content":{}}'

@@ -1,8 +1,9 @@
-import { after, before, describe, test } from 'node:test'
+import { before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import pg from 'pg'
 import { testDatabase, type TestDatabase } from '../helpers/database.js'
 import { startServer, type TestServer } from '../helpers/server.js'
+import { onEnd } from '../helpers/cleanup.js'
 import { TestClient, waitFor } from '../helpers/client.js'
 import { createApp, createLicense } from '../helpers/fixtures.js'
 import { listenerName } from '../../src/db/event-bus.js'
@@ -14,25 +15,22 @@ let pool: pg.Pool
 let server: TestServer
 let reads = 0
 
-before(async () => {
-  db = await testDatabase()
+before(async t => {
+  db = await testDatabase(t)
   pool = new pg.Pool({ connectionString: db.connectionString, max: 10 })
+  onEnd(t, () => pool.end())
   // Counts the reads of packet 15 that reach the database.
   const counting = new Proxy(pool, {
     get (target, prop, receiver) {
       if (prop !== 'query') return Reflect.get(target, prop, receiver)
       return (...args: unknown[]) => {
-        if (typeof args[0] === 'string' && args[0].includes('FROM licenses WHERE id')) reads++
+        const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string } | undefined)?.text
+        if (text?.includes('FROM licenses WHERE id') === true) reads++
         return (target.query as (...a: unknown[]) => Promise<unknown>).apply(target, args)
       }
     }
   })
-  server = await startServer({ ...db, real: false, pool: counting }, { events: 'postgres' })
-})
-after(async () => {
-  await server.close()
-  await pool.end()
-  await db.stop()
+  server = await startServer(t, { ...db, real: false, pool: counting }, { events: 'postgres' })
 })
 
 async function holder (): Promise<{ c: TestClient, appId: number, apiKey: string, key: string }> {
@@ -77,8 +75,8 @@ describe('license cache on Postgres', () => {
       // Its own activation is not announced: this instance evicts by itself.
       const { c, appId, key } = await holder()
       const unheld = await createLicense(db.pool, appId, { comment: 'v1' })
-      const ids = await db.pool.query<{ id: number, key: string }>('SELECT id, key FROM licenses WHERE app_id = $1', [appId])
-      const id = (k: string): number => ids.rows.find(r => r.key === k)!.id
+      const ids = await db.pool.query<{ id: string, key: string }>('SELECT id, key FROM licenses WHERE app_id = $1', [appId])
+      const id = (k: string): number => Number(ids.rows.find(r => r.key === k)!.id)
       await db.pool.query("UPDATE licenses SET comment = 'v2' WHERE id = $1", [id(unheld)])
       await db.pool.query("UPDATE licenses SET comment = 'v2' WHERE id = $1", [id(key)])
       await waitFor(() => heard.includes(id(key)), 2000, 5)

@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test'
+import { before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
@@ -8,11 +8,10 @@ import { testDatabase, type TestDatabase } from '../helpers/database.js'
 // PGlite ignores advisory-lock exclusion, so only a real server can show that
 // replicas migrating at once wait for each other.
 let db: TestDatabase
-before(async () => {
-  db = await testDatabase()
+before(async t => {
+  db = await testDatabase(t)
   assert.ok(db.real, 'these tests need DATABASE_URL')
 })
-after(async () => { await db?.stop() })
 
 test('two migrate() calls at once on a fresh database: both succeed, one does the work', async t => {
   const name = `licensewire_migrate_${randomBytes(4).toString('hex')}`

@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test'
+import { before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { testDatabase, type TestDatabase } from '../helpers/database.js'
 import { startServer, type TestServer } from '../helpers/server.js'
@@ -13,16 +13,11 @@ let db: TestDatabase
 let a: TestServer
 let b: TestServer
 
-before(async () => {
-  db = await testDatabase()
+before(async t => {
+  db = await testDatabase(t)
   assert.ok(db.real, 'these tests need DATABASE_URL')
-  a = await startServer(db, { connectRateLimitMax: 10000 })
-  b = await startServer(db, { connectRateLimitMax: 10000 })
-})
-after(async () => {
-  await a.close()
-  await b.close()
-  await db.stop()
+  a = await startServer(t, db, { connectRateLimitMax: 10000 })
+  b = await startServer(t, db, { connectRateLimitMax: 10000 })
 })
 
 describe('app session quota across two instances', () => {
@@ -44,8 +39,8 @@ describe('app session quota across two instances', () => {
     for (const c of clients) c.close()
   })
 
-  test('the rate-limit cool-down of an IP holds on every instance', async () => {
-    const strict = await startServer(db, { rateLimitPackets: 2, rateLimitCooldownMs: 4000 })
+  test('the rate-limit cool-down of an IP holds on every instance', async t => {
+    const strict = await startServer(t, db, { rateLimitPackets: 2, rateLimitCooldownMs: 4000 })
     try {
       const app = await createApp(db.pool)
       const c = await TestClient.connect(strict.wsUrl)
@@ -59,15 +54,14 @@ describe('app session quota across two instances', () => {
       assert.deepEqual(await d.closed, { code: 4201, reason: 'rate limited, 4 seconds left' })
     } finally {
       await db.pool.query('DELETE FROM ip_cooldowns')
-      await strict.close()
     }
   })
 })
 
 describe('an instance that dies without a goodbye', () => {
-  test("its slots and sessions stop counting within the lease, and the survivor's count drops", async () => {
+  test("its slots and sessions stop counting within the lease, and the survivor's count drops", async t => {
     const leaseMs = 1500
-    const survivor = await startServer(db, { sessionLeaseMs: leaseMs, connectRateLimitMax: 10000 })
+    const survivor = await startServer(t, db, { sessionLeaseMs: leaseMs, connectRateLimitMax: 10000 })
     const doomed = await spawnService({ DATABASE_URL: db.connectionString, SESSION_LEASE_MS: String(leaseMs), CONNECT_RATE_LIMIT_MAX: '10000' })
     try {
       const app = await createApp(db.pool, { sessionLimit: 10 })
@@ -93,7 +87,6 @@ describe('an instance that dies without a goodbye', () => {
       for (const c of onSurvivor) c.close()
     } finally {
       doomed.child.kill('SIGKILL')
-      await survivor.close()
     }
   })
 
