@@ -10,10 +10,11 @@ export interface AppSettings {
   paused: boolean
   accounts_limit: number
   accounts_require_license: boolean
+  file_storage_limit_mib: number
 }
 
 /** The settable columns; only these names ever reach the SQL text. */
-const SETTINGS: readonly (keyof AppSettings)[] = ['name', 'version', 'session_limit', 'blacklist_limit', 'paused', 'accounts_limit', 'accounts_require_license']
+const SETTINGS: readonly (keyof AppSettings)[] = ['name', 'version', 'session_limit', 'blacklist_limit', 'paused', 'accounts_limit', 'accounts_require_license', 'file_storage_limit_mib']
 
 export interface AppRow extends AppSettings {
   id: number
@@ -101,7 +102,7 @@ export class AppsRepository {
     return rows[0]
   }
 
-  /** Licenses, accounts, blacklist entries and session rows go with the app (ON DELETE CASCADE). */
+  /** Licenses, accounts, blacklist entries, session rows and files go with the app (ON DELETE CASCADE). */
   async delete (id: number): Promise<boolean> {
     const { rowCount } = await query(this.pool, 'DELETE FROM apps WHERE id = $1', [id])
     return rowCount === 1

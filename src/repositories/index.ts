@@ -4,6 +4,7 @@ import { AdminSessionsRepository } from './admin-sessions.js'
 import { AppsRepository } from './apps.js'
 import { BlacklistRepository } from './blacklist.js'
 import { CooldownsRepository } from './cooldowns.js'
+import { FilesRepository } from './files.js'
 import { InstancesRepository } from './instances.js'
 import { LicensesRepository } from './licenses.js'
 import { SessionsRepository } from './sessions.js'
@@ -19,6 +20,7 @@ export interface Repositories {
   blacklist: BlacklistRepository
   adminSessions: AdminSessionsRepository
   variables: VariablesRepository
+  files: FilesRepository
 }
 
 export function createRepositories (pool: Pool): Repositories {
@@ -31,6 +33,7 @@ export function createRepositories (pool: Pool): Repositories {
     cooldowns: new CooldownsRepository(pool),
     blacklist: new BlacklistRepository(pool),
     adminSessions: new AdminSessionsRepository(pool),
-    variables: new VariablesRepository(pool)
+    variables: new VariablesRepository(pool),
+    files: new FilesRepository(pool)
   }
 }
