@@ -7,7 +7,14 @@ import { Hub } from '../src/session/hub.js'
 export default fp<ResolvedOptions>(async function licensewireSessions (app, options) {
   const { instanceId } = options
   const hub = new Hub(
-    { repos: app.licensewireDb.repos, options, instanceId, log: app.log.child({ instance: instanceId.slice(0, 8) }), bus: app.licensewireEvents },
+    {
+      repos: app.licensewireDb.repos,
+      options,
+      instanceId,
+      log: app.log.child({ instance: instanceId.slice(0, 8) }),
+      bus: app.licensewireEvents,
+      fileUrls: app.licensewireFiles.urls
+    },
     packets,
     app.licensewireMetrics,
     // ws closes oversized frames with 1009 itself when its own limit is no larger.
@@ -18,4 +25,4 @@ export default fp<ResolvedOptions>(async function licensewireSessions (app, opti
   app.decorate('licensewireHub', hub)
   app.addHook('preClose', async () => { await hub.drain() })
   app.addHook('onClose', async () => { hub.stop() })
-}, { name: 'licensewire-sessions', fastify: '5.x', dependencies: ['licensewire-database', 'licensewire-metrics', 'licensewire-events', '@fastify/websocket'] })
+}, { name: 'licensewire-sessions', fastify: '5.x', dependencies: ['licensewire-database', 'licensewire-metrics', 'licensewire-events', 'licensewire-files', '@fastify/websocket'] })

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import rateLimit from '@fastify/rate-limit'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { ResolvedOptions } from '../src/options.js'
 
 /** The WebSocket route, with the per-IP upgrade limit (HTTP 429 + Retry-After). */
@@ -20,6 +20,20 @@ export default async function licensewireWebsocket (app: FastifyInstance, option
     const placeholder = (request.socket as { _httpMessage?: ServerResponse | null })._httpMessage
     if (placeholder?.socket === request.socket) placeholder.detachSocket(request.socket)
     socket.removeAllListeners('error')
-    hub.connect(socket, request.ip)
+    hub.connect(socket, request.ip, originOf(request))
   })
+}
+
+/** Origins seen, so the sessions of one origin share one string. Bounded: the Host header is the client's to choose. */
+const origins = new Map<string, string>()
+
+/** Where the client reached us (behind a trusted proxy, where it reached the proxy): download URLs are built on it. */
+function originOf (request: FastifyRequest): string {
+  const host = request.host
+  if (host === undefined || host === '') return ''
+  const origin = `${request.protocol}://${host}`
+  const known = origins.get(origin)
+  if (known !== undefined) return known
+  if (origins.size < 256) origins.set(origin, origin)
+  return origin
 }

@@ -46,7 +46,12 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): ServiceConfig
     accountCreateLimit: int(env, 'ACCOUNT_CREATE_LIMIT'),
     accountCreateWindowMs: int(env, 'ACCOUNT_CREATE_WINDOW_MS'),
     passwordHashConcurrency: int(env, 'PASSWORD_HASH_CONCURRENCY'),
-    passwordHashQueue: int(env, 'PASSWORD_HASH_QUEUE')
+    passwordHashQueue: int(env, 'PASSWORD_HASH_QUEUE'),
+    fileUrlTtlMs: int(env, 'FILE_URL_TTL_MS'),
+    fileMaxBytes: int(env, 'FILE_MAX_BYTES'),
+    fileDownloadsMax: int(env, 'FILE_DOWNLOADS_MAX'),
+    fileRateLimitMax: int(env, 'FILE_RATE_LIMIT_MAX'),
+    fileRateLimitWindowMs: int(env, 'FILE_RATE_LIMIT_WINDOW_MS')
   }
   for (const key of Object.keys(plugin) as (keyof LicensewireOptions)[]) {
     if (plugin[key] === undefined) delete plugin[key]

@@ -4,6 +4,8 @@ import type { FastifyInstance } from 'fastify'
 import admin from '../plugins/admin.js'
 import database from '../plugins/database.js'
 import events from '../plugins/events.js'
+import fileDownloads from '../plugins/file-downloads.js'
+import files from '../plugins/files.js'
 import health from '../plugins/health.js'
 import metrics from '../plugins/metrics.js'
 import sessions from '../plugins/sessions.js'
@@ -53,11 +55,13 @@ async function licensewire (app: FastifyInstance, opts: LicensewireOptions): Pro
   await app.register(database, options)
   await app.register(metrics)
   await app.register(events, options)
+  await app.register(files, options)
   await app.register(sessions, options)
   await app.register(async function licensewireRoutes (scope) {
     await scope.register(health)
     // Fastify reads `prefix` from register options: ours is applied once, above.
     await scope.register(websocket, { ...options, prefix: '' })
+    await scope.register(fileDownloads, { ...options, prefix: '' })
     // Without a token the management API does not exist at all, rather than being open.
     // Only the tokens go along: a `prefix` key in register options would prefix again.
     if (options.adminTokens.length > 0) await scope.register(admin, { adminTokens: options.adminTokens })

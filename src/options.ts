@@ -47,6 +47,15 @@ export const OptionsSchema = Type.Object({
   passwordHashConcurrency: Type.Integer({ minimum: 1, maximum: 64, default: 2 }),
   /** Logins waiting for a hashing slot; one more answers 6 instead of waiting. */
   passwordHashQueue: Type.Integer({ minimum: 0, default: 128 }),
+  /** How long a file download URL (packet 7) works. */
+  fileUrlTtlMs: PositiveMs(60000),
+  /** Largest file an upload may store (HTTP 413 over it). */
+  fileMaxBytes: Type.Integer({ minimum: 1, default: 256 * 1024 * 1024 }),
+  /** File downloads this instance streams at once; more are answered 503 with Retry-After. */
+  fileDownloadsMax: Type.Integer({ minimum: 1, default: 16 }),
+  /** File download requests per client IP per window (HTTP 429 over it). */
+  fileRateLimitMax: Type.Integer({ minimum: 1, default: 60 }),
+  fileRateLimitWindowMs: PositiveMs(60000),
   /** 'timestamp' keeps the seed: the activating authorize gets the Unix expiry. */
   timeLeft: Type.Union([Type.Literal('timestamp'), Type.Literal('seconds')], { default: 'timestamp' }),
   /** Greet the first start of an empty database with a demo app and license. */

@@ -6,7 +6,7 @@ import { encodeEvent, encodeReply, reply, replyFromText } from '../src/protocol/
 
 describe('session state', () => {
   test('round-trips through JSON text with everything it holds', () => {
-    const state = new SessionState('5a1c9d7e-0000-4000-8000-000000000001', '203.0.113.10')
+    const state = new SessionState('5a1c9d7e-0000-4000-8000-000000000001', '203.0.113.10', 'https://lic.example.com')
     state.initializeFailed()
     state.initialize({ id: 7, name: 'App', version: '1.2.3' }, 'device-1')
     state.authorize({ kind: 'license', licenseId: 42, key: 'ABCDEF-123456', expiresAt: 1893456000 })
@@ -18,6 +18,7 @@ describe('session state', () => {
     assert.deepEqual(copy.toJSON(), {
       id: '5a1c9d7e-0000-4000-8000-000000000001',
       ip: '203.0.113.10',
+      origin: 'https://lic.example.com',
       app: { id: 7, name: 'App', version: '1.2.3' },
       clientId: 'device-1',
       failedInitializes: 0,

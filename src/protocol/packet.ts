@@ -2,6 +2,7 @@ import type { Static, TSchema } from '@sinclair/typebox'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Passwords } from '../accounts/passwords.js'
 import type { LiveEvent } from '../events.js'
+import type { FileUrls } from '../files/urls.js'
 import type { Repositories } from '../repositories/index.js'
 import type { ResolvedOptions } from '../options.js'
 import type { LicenseCache } from '../session/license-cache.js'
@@ -31,6 +32,8 @@ export interface PacketContext {
   licenseCache: LicenseCache
   /** This instance's bounded password hashing (accounts). */
   passwords: Passwords
+  /** Signs file download URLs (packet 7). */
+  fileUrls: FileUrls
 }
 
 /** Close the socket, optionally after sending a reply. */

@@ -26,7 +26,7 @@ export interface HubMetrics {
 }
 
 /** What the hub is built from; the rest of the packet context it makes itself. */
-export type HubDeps = Pick<PacketContext, 'repos' | 'options' | 'instanceId' | 'log'> & {
+export type HubDeps = Pick<PacketContext, 'repos' | 'options' | 'instanceId' | 'log' | 'fileUrls'> & {
   bus: Pick<EventBus, 'publish'>
   now?: () => number
 }
@@ -85,7 +85,8 @@ export class Hub {
       withReleasesSettled: call => this.releases.withReleasesSettled(call),
       releaseAuthorization: session => this.releases.dropAuthorization(session),
       licenseCache,
-      passwords: new Passwords(options.passwordHashConcurrency, options.passwordHashQueue)
+      passwords: new Passwords(options.passwordHashConcurrency, options.passwordHashQueue),
+      fileUrls: deps.fileUrls
     }
     const coverage = new CoverageCheck(repos.accounts, this.releases)
     this.dispatcher = new Dispatcher(this.ctx, packets, metrics.packet, payloadLimitedByWs)
@@ -131,9 +132,9 @@ export class Hub {
   }
 
   /** Wires one upgraded socket. Listeners are attached before anything awaits. */
-  connect (socket: WebSocket, ip: string): Connection {
+  connect (socket: WebSocket, ip: string, origin = ''): Connection {
     const { now } = this.ctx
-    const connection = new Connection(socket, new SessionState(randomUUID(), ip),
+    const connection = new Connection(socket, new SessionState(randomUUID(), ip, origin),
       this.bucket, this.buffers, now())
     const wired = socket as WiredSocket
     wired[CONNECTION] = connection

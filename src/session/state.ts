@@ -37,6 +37,7 @@ export type Authorization = LicenseAuthorization | AccountAuthorization
 export interface SessionStateJson {
   id: string
   ip: string
+  origin: string
   app: AppInfo | null
   clientId: string | null
   failedInitializes: number
@@ -58,7 +59,15 @@ export class SessionState {
   private _authorization: Authorization | null = null
   private _subscribed = false
 
-  constructor (readonly id: string, readonly ip: string) {}
+  constructor (
+    readonly id: string,
+    readonly ip: string,
+    /**
+     * `protocol://host` of the upgrade request as the client addressed it (behind a
+     * trusted proxy, as the proxy reports it): file download URLs are built on it.
+     */
+    readonly origin = ''
+  ) {}
 
   get initialized (): boolean {
     return this._app !== null
@@ -153,6 +162,7 @@ export class SessionState {
     return {
       id: this.id,
       ip: this.ip,
+      origin: this.origin,
       app: this._app,
       clientId: this._clientId,
       failedInitializes: this._failedInitializes,
@@ -163,7 +173,7 @@ export class SessionState {
   }
 
   static fromJSON (json: SessionStateJson): SessionState {
-    const state = new SessionState(json.id, json.ip)
+    const state = new SessionState(json.id, json.ip, json.origin)
     state._app = json.app
     state._clientId = json.clientId
     state._failedInitializes = json.failedInitializes
