@@ -5,6 +5,7 @@ import { AccountsService } from '../src/admin/accounts.js'
 import { AppsService } from '../src/admin/apps.js'
 import { bearerChecker } from '../src/admin/auth.js'
 import { BlacklistService } from '../src/admin/blacklist.js'
+import { FilesService } from '../src/admin/files.js'
 import type { AdminContext } from '../src/admin/context.js'
 import { HttpError } from '../src/admin/errors.js'
 import { LicensesService } from '../src/admin/licenses.js'
@@ -13,6 +14,7 @@ import { VariablesService } from '../src/admin/variables.js'
 import accountsRoutes from './admin/accounts.js'
 import appsRoutes from './admin/apps.js'
 import blacklistRoutes from './admin/blacklist.js'
+import filesRoutes from './admin/files.js'
 import licensesRoutes from './admin/licenses.js'
 import sessionsRoutes from './admin/sessions.js'
 import variablesRoutes from './admin/variables.js'
@@ -36,7 +38,7 @@ const OPENAPI_DECORATOR = 'licensewireOpenapi'
  * The management API (docs/admin-api.md), registered only when admin tokens are
  * configured. Every route here, the OpenAPI document included, needs a bearer token.
  */
-export default async function licensewireAdmin (app: FastifyInstance, options: { adminTokens: string[] }): Promise<void> {
+export default async function licensewireAdmin (app: FastifyInstance, options: { adminTokens: string[], fileMaxBytes: number }): Promise<void> {
   await app.register(swagger, {
     decorator: OPENAPI_DECORATOR,
     openapi: {
@@ -91,6 +93,7 @@ export default async function licensewireAdmin (app: FastifyInstance, options: {
   await app.register(sessionsRoutes, { prefix, sessions: new SessionsService(ctx) })
   await app.register(variablesRoutes, { prefix, variables: new VariablesService(ctx) })
   await app.register(accountsRoutes, { prefix, accounts: new AccountsService(ctx) })
+  await app.register(filesRoutes, { prefix, files: new FilesService(ctx, options.fileMaxBytes), maxBytes: options.fileMaxBytes })
 
   const openapi = (app as unknown as Record<typeof OPENAPI_DECORATOR, () => unknown>)[OPENAPI_DECORATOR]
   app.get('/admin/openapi.json', { schema: { hide: true } }, async () => openapi())

@@ -63,8 +63,8 @@ async function licensewire (app: FastifyInstance, opts: LicensewireOptions): Pro
     await scope.register(websocket, { ...options, prefix: '' })
     await scope.register(fileDownloads, { ...options, prefix: '' })
     // Without a token the management API does not exist at all, rather than being open.
-    // Only the tokens go along: a `prefix` key in register options would prefix again.
-    if (options.adminTokens.length > 0) await scope.register(admin, { adminTokens: options.adminTokens })
+    // Only what it needs goes along: a `prefix` key in register options would prefix again.
+    if (options.adminTokens.length > 0) await scope.register(admin, { adminTokens: options.adminTokens, fileMaxBytes: options.fileMaxBytes })
   }, { prefix: options.prefix })
 }
 

@@ -18,7 +18,7 @@ before(async t => {
   events = recordEvents(server)
 })
 
-const APP_KEYS = ['id', 'name', 'version', 'websocket_api_key', 'session_limit', 'blacklist_limit', 'accounts_limit', 'accounts_require_license', 'paused', 'created_at', 'updated_at']
+const APP_KEYS = ['id', 'name', 'version', 'websocket_api_key', 'session_limit', 'blacklist_limit', 'accounts_limit', 'accounts_require_license', 'paused', 'file_storage_limit_mib', 'created_at', 'updated_at']
 
 test('POST /apps creates an app with defaults and a fresh API key', async () => {
   const res = await call(server, 'POST', '/apps', { name: 'Desk' })
@@ -237,7 +237,9 @@ test('the OpenAPI document lists every route with its schemas', async () => {
     `DELETE ${a}/{appId}/variables/{name}`, `GET ${a}/{appId}/variables/{name}`, `PATCH ${a}/{appId}/variables/{name}`,
     `GET ${a}/{appId}/accounts`, `POST ${a}/{appId}/accounts`,
     `DELETE ${u}`, `GET ${u}`, `PATCH ${u}`,
-    `POST ${u}/blacklist`, `POST ${u}/unblacklist`, `POST ${u}/licenses`, `DELETE ${u}/licenses/{key}`
+    `POST ${u}/blacklist`, `POST ${u}/unblacklist`, `POST ${u}/licenses`, `DELETE ${u}/licenses/{key}`,
+    `GET ${a}/{appId}/files`,
+    `DELETE ${a}/{appId}/files/{name}`, `GET ${a}/{appId}/files/{name}`, `PUT ${a}/{appId}/files/{name}`
   ].sort())
   const create = doc.paths[a].post
   assert.deepEqual(create.requestBody.content['application/json'].schema.required, ['name'])
@@ -259,7 +261,7 @@ test('the OpenAPI document lists every route with its schemas', async () => {
 
 test('every route answers 401 without a token or with a wrong one', async () => {
   const ops = await operations()
-  assert.equal(ops.length, 37)
+  assert.equal(ops.length, 41)
   ops.push({ method: 'GET', path: '/admin/openapi.json' })
   for (const token of [null, 'wrong-token-0123456789', TOKEN + 'x', TOKEN.slice(0, -1)]) {
     for (const { method, path } of ops) {

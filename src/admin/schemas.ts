@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { FILE_NAME_PATTERN } from '../files/names.js'
 
 /**
  * TypeBox schemas of the management API (docs/admin-api.md): they validate requests,
@@ -17,8 +18,9 @@ const Id = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })
 const ERROR_DESCRIPTIONS = {
   400: 'Invalid request; the message names the field',
   401: 'Missing or invalid admin token',
-  404: 'No such app, license, account, client id, session or variable',
-  409: 'Conflict: the key, login, client id or variable name exists already, or the change is not allowed in the state the record is in',
+  404: 'No such app, license, account, client id, session, variable or file',
+  409: 'Conflict: the key, login, client id or variable name exists already, the change is not allowed in the state the record is in, or the app has no room for the file',
+  413: 'The file is larger than the server accepts (FILE_MAX_BYTES)',
   503: 'Password hashing is busy on this instance; try again'
 } as const
 
@@ -34,11 +36,12 @@ const ERROR_RESPONSES = {
   401: errorResponse(ERROR_DESCRIPTIONS[401]),
   404: errorResponse(ERROR_DESCRIPTIONS[404]),
   409: errorResponse(ERROR_DESCRIPTIONS[409]),
+  413: errorResponse(ERROR_DESCRIPTIONS[413]),
   503: errorResponse(ERROR_DESCRIPTIONS[503])
 }
 
 /** The error responses of a route, for the OpenAPI document; every route can answer 401. */
-export const errors = (...codes: (400 | 404 | 409 | 503)[]) => {
+export const errors = (...codes: (400 | 404 | 409 | 413 | 503)[]) => {
   const out: Record<number, ReturnType<typeof errorResponse>> = {}
   for (const code of [...codes, 401 as const]) out[code] = ERROR_RESPONSES[code]
   return out
@@ -57,6 +60,7 @@ const AppVersion = Text({ minLength: 1, maxLength: 64 })
 const SessionLimit = Type.Integer({ minimum: 0, maximum: 2147483647 })
 const BlacklistLimit = Type.Integer({ minimum: 0, maximum: 2147483647, description: 'client-id blacklist entries at which packet 6 answers 604' })
 const AccountsLimit = Type.Integer({ minimum: 0, maximum: 2147483647 })
+const FileStorageLimit = Type.Integer({ minimum: 0, maximum: 2147483647, description: 'MiB the app\'s files may take together' })
 
 export const App = Type.Object({
   id: Type.Integer(),
@@ -68,6 +72,7 @@ export const App = Type.Object({
   accounts_limit: Type.Integer({ description: 'how many accounts the app may have' }),
   accounts_require_license: Type.Boolean({ description: 'copied to each new account as requires_license' }),
   paused: Type.Boolean(),
+  file_storage_limit_mib: Type.Integer(),
   created_at: DateTime,
   updated_at: DateTime
 })
@@ -88,7 +93,8 @@ export const CreateAppBody = Type.Object({
   blacklist_limit: Type.Optional(BlacklistLimit),
   paused: Type.Optional(Type.Boolean()),
   accounts_limit: Type.Optional(AccountsLimit),
-  accounts_require_license: Type.Optional(Type.Boolean())
+  accounts_require_license: Type.Optional(Type.Boolean()),
+  file_storage_limit_mib: Type.Optional(FileStorageLimit)
 })
 export type CreateAppBody = Static<typeof CreateAppBody>
 
@@ -99,7 +105,8 @@ export const PatchAppBody = Type.Object({
   blacklist_limit: Type.Optional(BlacklistLimit),
   paused: Type.Optional(Type.Boolean()),
   accounts_limit: Type.Optional(AccountsLimit),
-  accounts_require_license: Type.Optional(Type.Boolean())
+  accounts_require_license: Type.Optional(Type.Boolean()),
+  file_storage_limit_mib: Type.Optional(FileStorageLimit)
 })
 export type PatchAppBody = Static<typeof PatchAppBody>
 
@@ -316,3 +323,25 @@ export type PatchAccountBody = Static<typeof PatchAccountBody>
 
 export const BlacklistAccountBody = Type.Object({ comment: Type.Optional(AccountComment) })
 export const LinkLicenseBody = Type.Object({ key: Text({ minLength: 1, maxLength: 256 }) })
+
+// Files
+
+export const FileParams = Type.Object({
+  appId: Id,
+  name: Type.String({ pattern: FILE_NAME_PATTERN, description: '4–16 characters: letters, digits, dashes, single spaces between words' })
+})
+
+export const File = Type.Object({
+  name: Type.String(),
+  size: Type.Integer({ description: 'bytes' }),
+  checksum: Type.String({ description: 'SHA-256 of the bytes, 64 lowercase hex digits' }),
+  transfer_count: Type.Integer({ description: 'completed downloads since this version was uploaded' }),
+  last_transferred_at: Nullable(DateTime),
+  created_at: DateTime
+})
+export type FileJson = Static<typeof File>
+
+export const FileList = Type.Object({ items: Type.Array(File) })
+
+/** Documents the raw body for OpenAPI; a stream cannot be validated, and this accepts anything. */
+export const FileBody = Type.Unsafe<unknown>({ description: 'the file\'s bytes, sent as application/octet-stream' })

@@ -1,10 +1,11 @@
 import type { AccountRow } from '../repositories/accounts.js'
 import type { AppDetailRow, AppRow } from '../repositories/apps.js'
 import type { BlacklistEntryRow } from '../repositories/blacklist.js'
+import type { FileRow } from '../repositories/files.js'
 import type { LicenseRow } from '../repositories/licenses.js'
 import type { SessionListRow } from '../repositories/admin-sessions.js'
 import type { VariableRow } from '../repositories/variables.js'
-import type { AccountJson, AppDetailJson, AppJson, BlacklistEntryJson, LicenseJson, SessionItemJson, VariableJson } from './schemas.js'
+import type { AccountJson, AppDetailJson, AppJson, BlacklistEntryJson, FileJson, LicenseJson, SessionItemJson, VariableJson } from './schemas.js'
 
 // Rows → API JSON.
 
@@ -22,6 +23,7 @@ export function appJson (row: AppRow): AppJson {
     accounts_limit: row.accounts_limit,
     accounts_require_license: row.accounts_require_license,
     paused: row.paused,
+    file_storage_limit_mib: row.file_storage_limit_mib,
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at)
   }
@@ -92,5 +94,16 @@ export function accountJson (row: AccountRow): AccountJson {
     time_left: row.time_left === null ? null : Number(row.time_left),
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at)
+  }
+}
+
+export function fileJson (row: FileRow): FileJson {
+  return {
+    name: row.name,
+    size: row.size,
+    checksum: row.checksum,
+    transfer_count: row.transfer_count,
+    last_transferred_at: isoOrNull(row.last_transferred_at),
+    created_at: iso(row.created_at)
   }
 }
