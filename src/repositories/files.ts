@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg'
+import { copyOutBinary } from '../db/binary-copy.js'
 
 /** A file as the admin API and packet 9 show it: its name and its current version. */
 export interface FileRow {
@@ -147,11 +148,11 @@ export class FilesRepository {
     return row === undefined ? undefined : { ...row, size: Number(row.size) }
   }
 
-  /** One chunk's bytes; undefined when the version is gone. */
+  /** One chunk's bytes; undefined when the version is gone. Fetched in binary: the hot path of every download. */
   async chunk (versionId: number, seq: number): Promise<Buffer | undefined> {
-    const { rows } = await this.pool.query<{ data: Buffer }>(
-      'SELECT data FROM file_chunks WHERE version_id = $1 AND seq = $2', [versionId, seq])
-    return rows[0]?.data
+    if (!Number.isSafeInteger(versionId) || !Number.isSafeInteger(seq)) throw new TypeError('chunk ids must be integers')
+    return copyOutBinary(this.pool,
+      `COPY (SELECT data FROM file_chunks WHERE version_id = ${versionId} AND seq = ${seq}) TO STDOUT (FORMAT binary)`)
   }
 
   /** Keeps a version's bytes for at least `ms` more, even once it is retired. */
