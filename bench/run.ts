@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: licensewire against baselines measured in the same run.
  *
- *   npm run bench [-- --quick] [--only=1,6,7,8] [--rounds=N] [--procs=N] [--threads=N]
+ *   npm run bench [-- --quick] [--only=1,6,7,8,9] [--rounds=N] [--procs=N] [--threads=N]
  *                 [--pool=N] [--cpu-prof[=all]] [--no-build] [--verbose] [--s3-rate=N]
  *
  * Servers under test run in their own processes (licensewire from dist/, built
@@ -11,11 +11,13 @@
  * `rounds` rounds and reports medians. See bench/README.md.
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { createHash, randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Go, Identity, Scenario, WorkerJob, WorkerResult } from './load/messages.js'
+import { fetchBody, parallelDownloads, presignedUrl, uploadFile, type DownloadFigures } from './lib/downloads.js'
 import { LoadGenerator, killAllGenerators } from './lib/generator.js'
 import { Histogram, type LatencySummary } from './lib/histogram.js'
 import { authorizedCounts, openDatabase, resetData, seedAccounts, seedApps, stopCluster, type Database } from './lib/postgres.js'
@@ -59,8 +61,8 @@ function parseOptions (argv: string[]): Options {
     if (!known.some(k => arg === `--${k}` || arg.startsWith(`--${k}=`))) throw new Error(`unknown argument ${arg} (see bench/README.md)`)
   }
   const quick = value('quick') !== undefined
-  const only = new Set((value('only') ?? '1,2,3,4,5,6,7,8').split(',').filter(s => s !== '').map(Number))
-  for (const n of only) if (![1, 2, 3, 4, 5, 6, 7, 8].includes(n)) throw new Error(`--only: no scenario ${n}`)
+  const only = new Set((value('only') ?? '1,2,3,4,5,6,7,8,9').split(',').filter(s => s !== '').map(Number))
+  for (const n of only) if (![1, 2, 3, 4, 5, 6, 7, 8, 9].includes(n)) throw new Error(`--only: no scenario ${n}`)
   const prof = value('cpu-prof')
   return {
     quick,
@@ -92,7 +94,8 @@ const FULL = {
   s5: { sockets: 5000, slots: 1000 },
   s6: { sockets: 1000, warmupMs: 3000, measureMs: 10_000 },
   s7: { accounts: 2048, concurrency: 32, warmupMs: 3000, measureMs: 10_000 },
-  s8: { sockets: 500, intervalMs: 1000, stormClients: 200, accounts: 2048, warmupMs: 3000, measureMs: 10_000 }
+  s8: { sockets: 500, intervalMs: 1000, stormClients: 200, accounts: 2048, warmupMs: 3000, measureMs: 10_000 },
+  s9: { sizeMiB: 64, clients: 8 }
 }
 const QUICK: typeof FULL = {
   s1: { sockets: 200, warmupMs: 1000, measureMs: 3000 },
@@ -102,7 +105,9 @@ const QUICK: typeof FULL = {
   s5: { sockets: 500, slots: 100 },
   s6: { sockets: 200, warmupMs: 1000, measureMs: 3000 },
   s7: { accounts: 256, concurrency: 8, warmupMs: 1000, measureMs: 3000 },
-  s8: { sockets: 500, intervalMs: 1000, stormClients: 200, accounts: 512, warmupMs: 2000, measureMs: 5000 }
+  s8: { sockets: 500, intervalMs: 1000, stormClients: 200, accounts: 512, warmupMs: 2000, measureMs: 5000 },
+  // The bars are about one 64 MiB file: quick runs it once instead of in 3 rounds.
+  s9: { sizeMiB: 64, clients: 8 }
 }
 type Plan = typeof FULL
 
@@ -180,13 +185,14 @@ function jobs (scenario: Scenario, url: string, identities: Identity[], per: (ha
   }))
 }
 
-async function withServer<T> (target: Target, name: string, fn: (server: Server) => Promise<T>): Promise<T> {
+async function withServer<T> (target: Target, name: string, fn: (server: Server) => Promise<T>, env?: Record<string, string>): Promise<T> {
   const profile = options.cpuProf === 'all' || (options.cpuProf === 'licensewire' && target === 'licensewire')
   const server = await startServer(target, {
     root: ROOT,
     databaseUrl: db.url,
     poolMax: options.poolMax,
     verbose: options.verbose,
+    env,
     cpuProfile: profile ? { dir: join(RESULTS, 'profiles', stamp), name: `${name}-${target}.cpuprofile` } : undefined
   })
   try {
@@ -307,7 +313,7 @@ function describe (f: LoadFigures, unit: string): string {
 
 /** Rounds alternate the order, so a noisy stretch of the machine hits both sides. */
 async function alternate<T> (targets: Target[], rounds: number, run: (target: Target, round: number) => Promise<T>): Promise<Record<Target, T[]>> {
-  const out = { licensewire: [], 'bare-ws': [], 'ws-pg': [] } as Record<Target, T[]>
+  const out = { licensewire: [], 'bare-ws': [], 'ws-pg': [], static: [] } as Record<Target, T[]>
   for (let round = 1; round <= rounds; round++) {
     const order = round % 2 === 1 ? targets : [...targets].reverse()
     for (const target of order) out[target].push(await run(target, round))
@@ -680,6 +686,70 @@ async function scenario8 (): Promise<void> {
   results.scenario8 = { plan: p, runs: { quiet, storm: stormy }, median: { quietP99: p99(quiet), stormP99: p99(stormy) }, pass, latencyMeasures: 'scheduled send → type 15 answer' }
 }
 
+interface DownloadRun extends DownloadFigures {
+  target: Target
+  rssBefore: number
+  rssGrowth: number
+}
+
+const BENCH_TOKEN = 'bench-admin-token-0123456789'
+
+async function measureDownloads (server: Server, url: string, checksum: string, clients: number, size: number): Promise<DownloadRun> {
+  // Untimed: warms the server up (and the caches under it) and checks the bytes.
+  const check = await fetchBody(url, true)
+  if (check.sha256 !== checksum) throw new Error(`${server.target} served other bytes than were uploaded`)
+  const before = await server.memory()
+  const figures = await parallelDownloads(url, clients, size, server.pid)
+  return { target: server.target, ...figures, rssBefore: before.rss, rssGrowth: figures.peakRss - before.rss }
+}
+
+async function scenario9 (): Promise<void> {
+  const p = plan.s9
+  const size = p.sizeMiB * 1024 * 1024
+  log(`\n== scenario 9: file download — one ${p.sizeMiB} MiB file fetched by ${p.clients} clients at once: licensewire from Postgres through a` +
+    ' presigned URL (vs baseline (c) @fastify/static from disk)')
+  const dir = mkdtempSync(join(os.tmpdir(), 'licensewire-bench-files-'))
+  const path = join(dir, 'file.bin')
+  const bytes = randomBytes(size)
+  writeFileSync(path, bytes)
+  const checksum = createHash('sha256').update(bytes).digest('hex')
+  try {
+    const env = {
+      ADMIN_TOKEN: BENCH_TOKEN,
+      FILES_DIR: dir,
+      FILE_URL_TTL_MS: '600000',
+      FILE_DOWNLOADS_MAX: String(p.clients * 2),
+      FILE_RATE_LIMIT_MAX: '1000000000'
+    }
+    const runs = await alternate(['licensewire', 'static'], options.rounds, async (target, round) => {
+      // Before the server starts: the reset empties the instances table too.
+      await resetData(db.pool)
+      const [app] = await seedApps(db.pool, [{ sessionLimit: 10, licenses: 1 }])
+      return withServer(target, `s9-r${round}`, async server => {
+        let url = `${server.url}/file.bin`
+        if (target === 'licensewire') {
+          await uploadFile(server.url, BENCH_TOKEN, app!.id, 'bench file', path)
+          url = await presignedUrl(server.wsUrl, app!.identities[0]!, 'bench file')
+        }
+        const run = await measureDownloads(server, url, checksum, p.clients, size)
+        log(`  round ${round} ${LABEL[target]}: ${mib(run.throughput)}/s (${mib(run.bytes)} in ${run.seconds.toFixed(2)} s);` +
+          ` RSS ${mib(run.rssBefore)} → peak ${mib(run.peakRss)} (+${mib(run.rssGrowth)})`)
+        return run
+      }, env)
+    })
+    const lw = median(runs.licensewire.map(r => r.throughput))
+    const base = median(runs.static.map(r => r.throughput))
+    const growth = Math.max(...runs.licensewire.map(r => r.rssGrowth))
+    const fast = lw / base >= 0.5
+    const lean = growth <= 64 * 1024 * 1024
+    rows.push({ scenario: `9 download ${p.sizeMiB} MiB × ${p.clients}`, metric: 'throughput (MiB/s)', licensewire: num(lw / 1048576), baseline: `${num(base / 1048576)} (c)`, ratio: ratio(lw, base), bar: '≥ 0.5× (c)', result: fast ? 'PASS' : 'FAIL' })
+    rows.push({ scenario: '', metric: 'server RSS growth (max)', licensewire: mib(growth), baseline: mib(Math.max(...runs.static.map(r => r.rssGrowth))), ratio: '', bar: '≤ 64 MiB', result: lean ? 'PASS' : 'FAIL' })
+    results.scenario9 = { plan: p, runs, median: { licensewire: lw, baseline: base }, pass: fast && lean }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
 // --- main ------------------------------------------------------------------------------
 
 function build (): void {
@@ -753,6 +823,7 @@ async function main (): Promise<void> {
     if (options.only.has(6)) await scenario6()
     if (options.only.has(7)) await scenario7()
     if (options.only.has(8)) await scenario8()
+    if (options.only.has(9)) await scenario9()
   } finally {
     await db.stop()
     clusterStarted = false

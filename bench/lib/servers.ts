@@ -4,13 +4,14 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { cpuSeconds, freePort, rssBytes, sleep, spawnNode, waitExit } from './proc.js'
 
-/** licensewire, baseline (a) bare `ws`, baseline (b) `ws` + `pg`. */
-export type Target = 'licensewire' | 'bare-ws' | 'ws-pg'
+/** licensewire, baseline (a) bare `ws`, baseline (b) `ws` + `pg`, baseline (c) @fastify/static. */
+export type Target = 'licensewire' | 'bare-ws' | 'ws-pg' | 'static'
 
 export const LABEL: Record<Target, string> = {
   licensewire: 'licensewire',
   'bare-ws': 'baseline (a) bare ws',
-  'ws-pg': 'baseline (b) ws+pg'
+  'ws-pg': 'baseline (b) ws+pg',
+  static: 'baseline (c) @fastify/static'
 }
 
 export interface Memory {
@@ -36,11 +37,15 @@ export interface ServerSettings {
   verbose: boolean
   /** Write a V8 CPU profile of the server (on exit) into this directory under this name. */
   cpuProfile?: { dir: string, name: string }
+  /** Extra environment, over the defaults below (a scenario's own settings). */
+  env?: Record<string, string>
 }
 
 export interface Server {
   target: Target
   pid: number
+  /** http://host:port */
+  url: string
   wsUrl: string
   /** Asks the server (over IPC, see probe.mjs) to collect garbage, then reads its memory. */
   memory: () => Promise<Memory>
@@ -96,6 +101,7 @@ export async function startServer (target: Target, settings: ServerSettings): Pr
     args.push('--import', 'tsx', '--import', probe, join(settings.root, `bench/baselines/${target}.ts`))
     if (target === 'ws-pg') Object.assign(env, { DATABASE_URL: settings.databaseUrl, DATABASE_POOL_MAX: String(settings.poolMax) })
   }
+  Object.assign(env, settings.env)
 
   const child = spawnNode(args, { cwd: settings.root, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
   running.add(child)
@@ -158,6 +164,7 @@ export async function startServer (target: Target, settings: ServerSettings): Pr
   return {
     target,
     pid,
+    url: base,
     wsUrl: `ws://127.0.0.1:${port}/ws`,
     memory,
     loop: () => ask<Loop>('loop'),
