@@ -2,12 +2,16 @@ import { before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { testDatabase, type TestDatabase } from './helpers/database.js'
 import { startServer, type TestServer } from './helpers/server.js'
 import { TOKEN, recordEvents } from './helpers/admin.js'
 import { main } from '../src/cli/main.js'
 import type { LiveEvent } from '../src/events.js'
+import { pattern, sha256 } from './helpers/files.js'
 
 const run = promisify(execFile)
 let db: TestDatabase
@@ -224,6 +228,42 @@ test('every accounts command against the live server', async () => {
   assert.match(missing.stderr, /HTTP 404: account not found/)
 })
 
+test('CLI: files upload from disk with a progress bar, list, get, delete', async t => {
+  const dir = await mkdtemp(join(tmpdir(), 'licensewire-cli-'))
+  t.after(() => rm(dir, { recursive: true, force: true }))
+  const big = pattern(1536 * 1024)
+  const small = pattern(1000)
+  await writeFile(join(dir, 'setup.bin'), big)
+  await writeFile(join(dir, 'notes.txt'), small)
+  const app = JSON.parse((await cliHere(['apps', 'create', '--name', 'Files', '--json'])).stdout)
+  const appFlag = ['--app', String(app.id)]
+
+  const drawn: string[] = []
+  const out: string[] = []
+  const io = { env: { LICENSEWIRE_URL: server.url, LICENSEWIRE_TOKEN: TOKEN }, out: (t: string) => out.push(t), err: (t: string) => out.push(t), progress: (t: string) => drawn.push(t) }
+  assert.equal(await main(['files', 'upload', ...appFlag, 'Setup 2', join(dir, 'setup.bin'), '--json'], io), 0, out.join('\n'))
+  const uploaded = JSON.parse(out.pop()!)
+  assert.equal(uploaded.size, big.length)
+  assert.equal(uploaded.checksum, sha256(big))
+  assert.ok(drawn.length > 2, 'the bar moves while the file is sent')
+  assert.equal(drawn.at(-1), `\r[${'#'.repeat(20)}] 100%  1.5 / 1.5 MiB\n`)
+  drawn.length = 0
+  assert.equal(await main(['files', 'upload', ...appFlag, 'notes', join(dir, 'notes.txt')], io), 0)
+  assert.deepEqual(drawn, [], 'no bar for a small file')
+  assert.match(out.pop()!, /^checksum +[0-9a-f]{64}$/m)
+
+  const list = await cliHere(['files', 'list', ...appFlag])
+  assert.match(list.stdout, new RegExp(`^NAME +SIZE +CHECKSUM +TRANSFER_COUNT +LAST_TRANSFERRED_AT +CREATED_AT\nSetup 2 +${big.length} +${sha256(big)} +0 +- +\\d{4}-\\S+\nnotes +1000 +`))
+  assert.match((await cliHere(['files', 'get', ...appFlag, 'Setup 2'])).stdout, /^size +1572864$/m)
+  assert.equal((await cliHere(['files', 'delete', ...appFlag, 'Setup 2'])).stdout, 'file Setup 2 deleted')
+  const gone = await cliHere(['files', 'get', ...appFlag, 'Setup 2'])
+  assert.equal(gone.code, 1)
+  assert.equal(gone.stderr, 'error: HTTP 404: file not found')
+  const missing = await cliHere(['files', 'upload', ...appFlag, 'nope', join(dir, 'no-such-file')])
+  assert.equal(missing.code, 2)
+  assert.match(missing.stderr, /^error: cannot read .*no-such-file/)
+})
+
 test('CLI usage errors', async () => {
   for (const [args, message] of [
     [[], /no command given/],
@@ -244,7 +284,10 @@ test('CLI usage errors', async () => {
     [['accounts', 'get', '--app', '1'], /ACCOUNT_ID is missing/],
     [['accounts', 'link', '--app', '1', 'x', 'KEY'], /ACCOUNT_ID must be a number/],
     [['accounts', 'unlink', '--app', '1', '5'], /license KEY is missing/],
-    [['accounts', 'update', '--app', '1', '5', '--requires-license', 'yes'], /--requires-license must be true or false/]
+    [['accounts', 'update', '--app', '1', '5', '--requires-license', 'yes'], /--requires-license must be true or false/],
+    [['files', 'upload', '--app', '1', 'name'], /PATH is missing/],
+    [['files', 'upload', '--app', '1'], /file NAME is missing/],
+    [['files', 'list'], /--app is required/]
   ] as const) {
     const res = await cliHere([...args])
     assert.equal(res.code, 2, args.join(' '))

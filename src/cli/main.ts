@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { realpathSync } from 'node:fs'
+import { createReadStream, realpathSync } from 'node:fs'
+import { stat } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 
@@ -30,6 +31,10 @@ const USAGE = `licensewire — the management API from the command line
   licensewire accounts update --app ID ACCOUNT_ID [--comment C] [--password P] [--requires-license true|false]
   licensewire accounts blacklist --app ID ACCOUNT_ID [--comment C]
   licensewire accounts link|unlink --app ID ACCOUNT_ID KEY
+  licensewire files upload --app ID NAME PATH   (replaces a file of that name)
+  licensewire files list --app ID
+  licensewire files get --app ID NAME
+  licensewire files delete --app ID NAME
   licensewire sessions --app ID
   licensewire disconnect --app ID SESSION_ID
 
@@ -94,6 +99,24 @@ export interface Io {
   env: NodeJS.ProcessEnv
   out: (text: string) => void
   err: (text: string) => void
+  /** Where a progress bar is drawn (a terminal's stderr); none when absent. */
+  progress?: (text: string) => void
+}
+
+/** Files smaller than this upload without a progress bar. */
+const PROGRESS_FROM_BYTES = 1024 * 1024
+const MiB = (bytes: number): string => (bytes / 1048576).toFixed(1)
+
+/** A bar redrawn in place on one line: at most once per whole percent. */
+function progressBar (draw: (text: string) => void, total: number): (sent: number) => void {
+  let shown = -1
+  return sent => {
+    const percent = Math.floor((sent / total) * 100)
+    if (percent === shown) return
+    shown = percent
+    const filled = Math.round(percent / 5)
+    draw(`\r[${'#'.repeat(filled)}${'-'.repeat(20 - filled)}] ${String(percent).padStart(3)}%  ${MiB(sent)} / ${MiB(total)} MiB${sent >= total ? '\n' : ''}`)
+  }
 }
 
 class Api {
@@ -102,9 +125,34 @@ class Api {
   async call (method: string, path: string, body?: unknown): Promise<unknown> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}` }
     if (body !== undefined) headers['content-type'] = 'application/json'
+    return this.send(method, path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+  }
+
+  /** PUTs a file straight from disk, a piece at a time, telling `sent` how far it got. */
+  async upload (path: string, file: string, sent?: (bytes: number) => void): Promise<unknown> {
+    let size: number
+    try {
+      size = (await stat(file)).size
+    } catch (err) {
+      throw new UsageError(`cannot read ${file}: ${(err as Error).message}`)
+    }
+    let done = 0
+    async function * pieces (): AsyncGenerator<Buffer> {
+      for await (const piece of createReadStream(file) as AsyncIterable<Buffer>) {
+        done += piece.length
+        sent?.(done)
+        yield piece
+      }
+    }
+    const headers = { authorization: `Bearer ${this.token}`, 'content-type': 'application/octet-stream', 'content-length': String(size) }
+    // fetch takes an async iterable body as a stream (undici), which the DOM types do not know.
+    return this.send('PUT', path, { method: 'PUT', headers, body: pieces() as unknown as RequestInit['body'], duplex: 'half' } as RequestInit)
+  }
+
+  private async send (method: string, path: string, init: RequestInit): Promise<unknown> {
     let res: Response
     try {
-      res = await fetch(`${this.base}/admin/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+      res = await fetch(`${this.base}/admin/v1${path}`, init)
     } catch (err) {
       const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err)
       throw new RequestError(`cannot reach ${this.base}: ${cause}`)
@@ -148,6 +196,7 @@ export function record (row: Json): string {
 const APP_COLUMNS = ['id', 'name', 'version', 'paused', 'session_limit', 'websocket_api_key']
 const LICENSE_COLUMNS = ['key', 'state', 'expires_at', 'duration_seconds', 'client_id', 'levels', 'comment']
 const VARIABLE_COLUMNS = ['name', 'protected', 'updated_at', 'content']
+const FILE_COLUMNS = ['name', 'size', 'checksum', 'transfer_count', 'last_transferred_at', 'created_at']
 
 /** A variable's content on one table line: control characters escaped, cut at 60 characters. */
 function preview (content: string): string {
@@ -197,7 +246,7 @@ function accountId (value: string | undefined): string {
 
 const LICENSE_ACTIONS = new Set(['pause', 'unpause', 'blacklist', 'unblacklist', 'reset-client', 'reinitialize', 'extend'])
 
-async function run (api: Api, args: string[], o: Options): Promise<Output> {
+async function run (api: Api, args: string[], o: Options, io: Io): Promise<Output> {
   const [group, action] = args
   const withRecord = (json: unknown): Output => ({ json, text: record(json as Json) })
 
@@ -366,6 +415,30 @@ async function run (api: Api, args: string[], o: Options): Promise<Output> {
     }
   }
 
+  if (group === 'files') {
+    const base = `${appPath(o)}/files`
+    if (action === 'list') {
+      positional(args, 1, 'command')
+      const json = await api.call('GET', base)
+      return { json, text: table(items(json), FILE_COLUMNS) }
+    }
+    if (action === 'get' || action === 'delete') {
+      const name = positional(args, 2, 'file NAME')
+      const path = `${base}/${encodeURIComponent(name)}`
+      if (action === 'get') return withRecord(await api.call('GET', path))
+      await api.call('DELETE', path)
+      return { json: null, text: `file ${name} deleted` }
+    }
+    if (action === 'upload') {
+      const name = args[2]
+      if (name === undefined) throw new UsageError('file NAME is missing')
+      const file = positional(args, 3, 'PATH')
+      const size = (await stat(file).catch(() => undefined))?.size ?? 0
+      const bar = io.progress !== undefined && size >= PROGRESS_FROM_BYTES ? progressBar(io.progress, size) : undefined
+      return withRecord(await api.upload(`${base}/${encodeURIComponent(name)}`, file, bar))
+    }
+  }
+
   if (group === 'sessions') {
     if (args.length > 1) throw new UsageError(`unexpected argument "${args[1]}"`)
     const json = await api.call('GET', `${appPath(o)}/sessions`)
@@ -394,7 +467,7 @@ export async function main (argv: string[], io: Io): Promise<number> {
     const token = o.token ?? env('LICENSEWIRE_TOKEN') ?? env('ADMIN_TOKEN')?.split(',')[0]?.trim()
     if (token === undefined || token === '') throw new UsageError('no admin token: pass --token or set LICENSEWIRE_TOKEN')
     const url = (o.url ?? env('LICENSEWIRE_URL') ?? 'http://127.0.0.1:3000').replace(/\/+$/, '')
-    const output = await run(new Api(url, token), positionals, o)
+    const output = await run(new Api(url, token), positionals, o, io)
     // A 204 has no JSON to print.
     const printed = o.json ? (output.json === null ? undefined : JSON.stringify(output.json, null, 2)) : output.text
     if (printed !== undefined) io.out(printed)
@@ -414,7 +487,12 @@ export async function main (argv: string[], io: Io): Promise<number> {
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === realpathSync(process.argv[1])) {
-  const io: Io = { env: process.env, out: text => console.log(text), err: text => console.error(text) }
+  const io: Io = {
+    env: process.env,
+    out: text => console.log(text),
+    err: text => console.error(text),
+    progress: process.stderr.isTTY ? text => process.stderr.write(text) : undefined
+  }
   main(process.argv.slice(2), io).then(code => { process.exitCode = code }, err => {
     console.error(err)
     process.exitCode = 1
