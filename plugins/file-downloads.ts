@@ -16,7 +16,7 @@ function refuse (reply: FastifyReply, statusCode: number, error: string, message
 function redactedRequest (request: FastifyRequest): Record<string, unknown> {
   return {
     method: request.method,
-    url: request.url.replace(/(\/files\/)([^/?#]+)/, (_all, head: string, token: string) => head + redactToken(token)),
+    url: request.url.replace(/(\/files\/)([^?#]*)/, (_all, head: string, token: string) => head + redactToken(token)),
     host: request.host,
     remoteAddress: request.ip,
     remotePort: request.socket?.remotePort
@@ -24,7 +24,7 @@ function redactedRequest (request: FastifyRequest): Record<string, unknown> {
 }
 
 /**
- * GET {prefix}/files/:token — the file a packet 7 URL names, from any instance.
+ * GET {prefix}/files/<token> — the file a packet 7 URL names, from any instance.
  * Outside the admin auth and the upgrade limit, with a per-IP limit of its own and a
  * bound on the downloads this instance streams at once.
  */
@@ -34,14 +34,16 @@ export default async function licensewireFileDownloads (app: FastifyInstance, op
   const { urls, holdMs } = app.licensewireFiles
   let active = 0
 
-  app.route<{ Params: { token: string } }>({
+  app.route<{ Params: { '*': string } }>({
     // HEAD by hand: Fastify's automatic one would answer content-length 0.
     method: ['GET', 'HEAD'],
-    url: '/files/:token',
+    // Everything under /files/, so no request there is logged by another route (a
+    // 404's log line would show a URL with a trailing slash, say, whole).
+    url: '/files/*',
     config: { rateLimit: { max: options.fileRateLimitMax, timeWindow: options.fileRateLimitWindowMs } },
     logSerializers: { req: redactedRequest },
     handler: async (request, reply) => {
-      const verified = urls.verify(request.params.token, Date.now())
+      const verified = urls.verify(request.params['*'], Date.now())
       if ('refused' in verified) {
         return refuse(reply, 403, 'Forbidden', verified.refused === 'expired' ? 'the download URL has expired' : 'invalid download URL')
       }

@@ -266,6 +266,7 @@ describe('URLs that do not work', () => {
       const url = await downloadUrl(client, 'logged')
       assert.equal((await download(url)).status, 200)
       assert.equal((await download(url.slice(0, -2) + 'xx')).status, 403)
+      assert.equal((await download(`${url}/`)).status, 403)
       const token = url.slice(url.lastIndexOf('/') + 1)
       const signature = token.slice(token.lastIndexOf('.') + 1)
       const requests = lines.filter(l => l.includes('/files/'))
