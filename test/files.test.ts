@@ -14,9 +14,9 @@ const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b78
 let db: TestDatabase
 let server: TestServer
 
-before(async () => {
-  db = await testDatabase()
-  server = await startServer(db, { adminTokens: [TOKEN] })
+before(async t => {
+  db = await testDatabase(t)
+  server = await startServer(t, db, { adminTokens: [TOKEN] })
 })
 after(async () => {
   await server?.close()
@@ -145,8 +145,8 @@ describe('upload, URL, download', () => {
     client.close()
   })
 
-  test('the URL is built from the upgrade request, honouring trustProxy, under the prefix', async () => {
-    const proxied = await startServer(db, { adminTokens: [TOKEN], prefix: '/lic' }, { trustProxy: true })
+  test('the URL is built from the upgrade request, honouring trustProxy, under the prefix', async t => {
+    const proxied = await startServer(t, db, { adminTokens: [TOKEN], prefix: '/lic' }, { trustProxy: true })
     try {
       const app = await createApp(db.pool)
       await putFile(proxied, app.id, 'proxied', pattern(100))
@@ -202,8 +202,8 @@ describe('packet statuses', () => {
 })
 
 describe('URLs that do not work', () => {
-  test('forged → 403; expired → 403; deleted or replaced meanwhile → 404; every instance honours them', async () => {
-    const short = await startServer(db, { adminTokens: [TOKEN], fileUrlTtlMs: 300 })
+  test('forged → 403; expired → 403; deleted or replaced meanwhile → 404; every instance honours them', async t => {
+    const short = await startServer(t, db, { adminTokens: [TOKEN], fileUrlTtlMs: 300 })
     try {
       const { app, client } = await authorizedClient(short)
       await putFile(server, app.id, 'one1', pattern(100, 1))
@@ -243,8 +243,8 @@ describe('URLs that do not work', () => {
     }
   })
 
-  test('the download route has its own per-IP limit (429), outside the admin auth', async () => {
-    const limited = await startServer(db, { adminTokens: [TOKEN], fileRateLimitMax: 2 })
+  test('the download route has its own per-IP limit (429), outside the admin auth', async t => {
+    const limited = await startServer(t, db, { adminTokens: [TOKEN], fileRateLimitMax: 2 })
     try {
       const bogus = `${limited.url}/files/1.1.${'A'.repeat(43)}`
       assert.equal((await download(bogus)).status, 403)
@@ -257,9 +257,9 @@ describe('URLs that do not work', () => {
     }
   })
 
-  test('logs never show a URL whole', async () => {
+  test('logs never show a URL whole', async t => {
     const lines: string[] = []
-    const logged = await startServer(db, { adminTokens: [TOKEN] }, { logger: { level: 'info', stream: { write: (line: string) => { lines.push(line) } } } })
+    const logged = await startServer(t, db, { adminTokens: [TOKEN] }, { logger: { level: 'info', stream: { write: (line: string) => { lines.push(line) } } } })
     try {
       const { app, client } = await authorizedClient(logged)
       await putFile(logged, app.id, 'logged', pattern(10))
@@ -302,8 +302,8 @@ describe('limits', () => {
     assert.equal((await putFile(server, app.id, 'zero', new Uint8Array(0))).status, 201, 'an empty file fits anywhere')
   })
 
-  test('FILE_MAX_BYTES (413), declared or counted; nothing is kept', async () => {
-    const small = await startServer(db, { adminTokens: [TOKEN], fileMaxBytes: 1000 })
+  test('FILE_MAX_BYTES (413), declared or counted; nothing is kept', async t => {
+    const small = await startServer(t, db, { adminTokens: [TOKEN], fileMaxBytes: 1000 })
     try {
       const app = await createApp(db.pool)
       const declared = await putFile(small, app.id, 'big1', pattern(1001))
@@ -349,10 +349,10 @@ describe('limits', () => {
 
 describe('replacing a file while it downloads', () => {
   let slow: TestServer
-  before(async () => {
+  before(async t => {
     // Every chunk read waits, so a download takes a while; a hold of 300 ms is renewed every 100 ms.
     const pool = slowPool(db.pool, 'FROM file_chunks', 250)
-    slow = await startServer(db, { adminTokens: [TOKEN], pool, connectionString: undefined, fileUrlTtlMs: 300, fileDownloadsMax: 1 })
+    slow = await startServer(t, db, { adminTokens: [TOKEN], pool, connectionString: undefined, fileUrlTtlMs: 300, fileDownloadsMax: 1 })
   })
   after(async () => { await slow?.close() })
 

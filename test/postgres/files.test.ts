@@ -14,12 +14,12 @@ let db: TestDatabase
 let a: TestServer
 let b: TestServer
 
-before(async () => {
-  db = await testDatabase()
+before(async t => {
+  db = await testDatabase(t)
   assert.ok(db.real, 'these tests need DATABASE_URL')
   // Instance A reads chunks slowly, so its downloads are still running when B acts.
-  a = await startServer(db, { adminTokens: [TOKEN], pool: slowPool(db.pool, 'FROM file_chunks', 200), connectionString: undefined, fileUrlTtlMs: 300 })
-  b = await startServer(db, { adminTokens: [TOKEN], fileUrlTtlMs: 300 })
+  a = await startServer(t, db, { adminTokens: [TOKEN], pool: slowPool(db.pool, 'FROM file_chunks', 200), connectionString: undefined, fileUrlTtlMs: 300 })
+  b = await startServer(t, db, { adminTokens: [TOKEN], fileUrlTtlMs: 300 })
 })
 after(async () => {
   await a?.close()
