@@ -42,7 +42,7 @@ interface Options {
   build: boolean
   verbose: boolean
   s3Rate: number | undefined
-  /** The seeded apps have signed_leases on: licensewire signs every Ok of 2 and 15. */
+  /** Apps made by seedApps have signed_leases on: licensewire signs its Ok answers of 2 and 15. */
   leases: boolean
 }
 

@@ -9,7 +9,7 @@ import { testDatabase, type TestDatabase } from './helpers/database.js'
 import { startServer, type TestServer } from './helpers/server.js'
 import { TestClient, waitFor } from './helpers/client.js'
 import { call, TOKEN, type Answer } from './helpers/admin.js'
-import { createApp, createLicense, licenseRow, sessionIdOf, storedPrivateKeys, type TestApp } from './helpers/fixtures.js'
+import { createAccount, createApp, createLicense, licenseRow, PASSWORD, sessionIdOf, storedPrivateKeys, type TestApp } from './helpers/fixtures.js'
 import { loadConfig } from '../src/config.js'
 import { Leases, type LeaseSubject } from '../src/leases/lease.js'
 import type { LeaseKeys, Signer } from '../src/leases/keys.js'
@@ -195,6 +195,72 @@ describe('signed leases on the wire', () => {
 
     assert.equal((await admin('PATCH', `/apps/${app.id}`, { signed_leases: false })).body.signed_leases, false)
     await waitFor(async () => !('lease' in await c.request(15)))
+    c.close()
+  })
+})
+
+describe('signed leases of account sessions (types 3 and 16)', () => {
+  async function signedIn (app: TestApp, login: string, clientId: string, fields: Record<string, unknown> = {}): Promise<{ c: TestClient, answer: Record<string, unknown> }> {
+    const c = await TestClient.connect(server.wsUrl)
+    assert.equal((await c.initialize(app.key, clientId)).status, 1)
+    const answer = await c.request(3, { login, password: PASSWORD, credentials_type: 0, ...fields })
+    assert.equal(answer.status, 1, JSON.stringify(answer))
+    return { c, answer }
+  }
+
+  test('the lease names the login and the covering license, exp bound by the coverage', async () => {
+    const app = await createApp(db.pool, { signedLeases: true })
+    const early = await createLicense(db.pool, app.id, { activatedAgo: 10, expiresIn: 900, levels: { tier: 'basic' } })
+    const late = await createLicense(db.pool, app.id, { activatedAgo: 10, expiresIn: 1800, levels: { tier: 'pro' } })
+    const { login } = await createAccount(db.pool, app.id, { licenses: [early, late] })
+    const { c, answer } = await signedIn(app, login, 'account-device-1', { nonce: 'acc-1' })
+    assert.deepEqual(Object.keys(JSON.parse(last(c))).slice(-3), ['license_required', 'lease', 'status'])
+    const { payload } = await verify(answer.lease, app.id)
+    assert.deepEqual(Object.keys(payload), ['iss', 'aud', 'sid', 'client_id', 'login', 'license', 'levels', 'iat', 'exp', 'nonce'])
+    const expiry = Math.floor((await licenseRow(db.pool, app.id, late))!.expires_epoch as number)
+    assert.deepEqual(payload, {
+      iss: 'licensewire',
+      aud: String(app.id),
+      sid: await sessionIdOf(db.pool, app.id, 'account-device-1'),
+      client_id: 'account-device-1',
+      login,
+      license: late,
+      levels: { tier: 'pro' },
+      iat: payload.iat,
+      exp: expiry,
+      nonce: 'acc-1'
+    })
+
+    const current = await c.request(16)
+    assert.equal(current.status, 1)
+    const again = await verify(current.lease, app.id)
+    assert.equal(again.payload.nonce, undefined)
+    assert.equal(again.payload.license, late)
+    assert.equal(again.payload.exp, expiry)
+    assert.equal((await c.request(16)).lease, current.lease, 'unchanged claims: the same lease')
+    c.send(16, { nonce: ['x'] })
+    assert.equal((await c.closed).code, 4302)
+  })
+
+  test('an account that needs no license and has none: a lease with the login only, bound by the lifetime', async () => {
+    const app = await createApp(db.pool, { signedLeases: true })
+    const { login } = await createAccount(db.pool, app.id, { requiresLicense: false })
+    const { c, answer } = await signedIn(app, login, 'account-device-2')
+    const { payload } = await verify(answer.lease, app.id)
+    assert.equal(payload.login, login)
+    assert.equal('license' in payload, false)
+    assert.deepEqual(payload.levels, {})
+    assert.equal(payload.exp, payload.iat! + 86400)
+    c.close()
+  })
+
+  test('off: account answers carry no lease, and a nonce is ignored', async () => {
+    const app = await createApp(db.pool)
+    const key = await createLicense(db.pool, app.id, { activatedAgo: 10, expiresIn: 900 })
+    const { login } = await createAccount(db.pool, app.id, { licenses: [key] })
+    const { c, answer } = await signedIn(app, login, 'account-device-3', { nonce: 7 })
+    assert.equal('lease' in answer, false)
+    assert.equal('lease' in await c.request(16, { nonce: 'x'.repeat(300) }), false)
     c.close()
   })
 })

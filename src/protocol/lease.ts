@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox'
+import type { AccountView } from '../repositories/accounts.js'
 import type { InitializedSession } from '../session/state.js'
 import { Close } from './close-codes.js'
-import type { Closing } from './packet.js'
+import type { Closing, PacketContext } from './packet.js'
 
 const MAX_NONCE = 128
 
@@ -21,4 +22,19 @@ export const INVALID_NONCE: Closing = { close: Close.InvalidBody }
 export function leaseNonce (session: InitializedSession, nonce: unknown): string | undefined | null {
   if (session.app.signedLeases !== true || nonce === undefined) return undefined
   return typeof nonce === 'string' && nonce.length <= MAX_NONCE ? nonce : null
+}
+
+/**
+ * The lease of an Ok account answer (packets 3 and 16), when the app signs leases:
+ * the login, and the key, levels and expiry of the covering license (none when
+ * nothing covers an account that needs no license; then only the lifetime bounds it).
+ */
+export function accountLease (ctx: PacketContext, session: InitializedSession, account: AccountView, nonce: string | undefined): string | undefined {
+  if (session.app.signedLeases !== true) return undefined
+  return ctx.leases.issue(session, {
+    login: account.login,
+    license: account.license_key ?? undefined,
+    levels: account.levels ?? {},
+    expiresAt: account.expires_at
+  }, nonce, ctx.now())
 }
