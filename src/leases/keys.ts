@@ -78,6 +78,8 @@ export class LeaseKeys {
   private published: SigningKeyRow[] = []
   /** The key from the environment, when given: it signs whatever the database says is current. */
   private readonly own: KeyObject | undefined
+  /** Counts loads, so one that overlapped a later one does not overwrite what that read. */
+  private loads = 0
 
   constructor (
     private readonly repo: SigningKeysRepository,
@@ -100,8 +102,9 @@ export class LeaseKeys {
   async start (): Promise<void> {
     if (this.own !== undefined) {
       const jwk = publicJwk(this.own)
+      this.signer = signerOf(await kidOf(jwk), this.own)
       // Only the public part is stored: the private key stays in the environment.
-      await this.repo.install({ kid: await kidOf(jwk), privateKey: null, publicJwk: jwk }, true)
+      await this.repo.install({ kid: this.signer.kid, privateKey: null, publicJwk: jwk }, true)
     } else {
       const current = await this.repo.currentPrivateKey()
       // A current key without its private part came from LEASE_SIGNING_KEY, which this
@@ -114,12 +117,13 @@ export class LeaseKeys {
 
   /** Reads the current key and the published ones again. */
   async load (): Promise<void> {
+    const load = ++this.loads
     const [current, published] = await Promise.all([this.repo.currentPrivateKey(), this.repo.list()])
+    if (load !== this.loads) return
     this.published = published
     if (this.own !== undefined) {
-      const kid = await kidOf(publicJwk(this.own))
+      const kid = this.signer!.kid
       if (current?.kid !== kid) this.log.warn({ kid, current: current?.kid }, 'the database names another current lease signing key than LEASE_SIGNING_KEY; give every instance the same key')
-      this.signer = signerOf(kid, this.own)
     } else if (current?.private_key != null) {
       if (this.signer?.kid !== current.kid) this.signer = signerOf(current.kid, createPrivateKey(current.private_key))
     } else {
