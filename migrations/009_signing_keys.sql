@@ -1,4 +1,4 @@
--- Signed leases (docs/protocol.md §11): the per-app switch, and the Ed25519 keys
+-- Signed leases (docs/protocol.md §8): the per-app switch, and the Ed25519 keys
 -- leases are signed with. The functions over them are in migrations/functions/.
 
 ALTER TABLE apps ADD COLUMN signed_leases boolean NOT NULL DEFAULT false;

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify'
  */
 const CACHE_CONTROL = 'public, max-age=300'
 
-/** The public keys that verify leases (docs/protocol.md §11): no token, no rate limit, from memory. */
+/** The public keys that verify leases (docs/protocol.md §8): no token, no rate limit, from memory. */
 export default async function licensewireJwks (app: FastifyInstance): Promise<void> {
   const keys = app.licensewireLeases
   app.get('/.well-known/jwks.json', { config: { rateLimit: false } }, async (_request, reply) => {

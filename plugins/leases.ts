@@ -10,7 +10,7 @@ declare module 'fastify' {
 }
 
 /**
- * Signed leases (docs/protocol.md §11): a current signing key exists from the first
+ * Signed leases (docs/protocol.md §8): a current signing key exists from the first
  * start on, so turning an app's signed_leases on needs nothing more.
  */
 export default fp<ResolvedOptions>(async function licensewireLeases (app, options) {

@@ -1,4 +1,4 @@
--- Makes a lease signing key (docs/protocol.md §11) the current one, under a lock so
+-- Makes a lease signing key (docs/protocol.md §8) the current one, under a lock so
 -- instances that start or rotate at the same moment agree on one current key.
 --
 -- p_replace false (a generated key at start): installed only when there is no

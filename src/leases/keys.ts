@@ -3,7 +3,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { calculateJwkThumbprint } from 'jose'
 import type { PublicJwk, SigningKeyRow, SigningKeysRepository } from '../repositories/signing-keys.js'
 
-/** The media type of a lease, in its JWS header (docs/protocol.md §11). */
+/** The media type of a lease, in its JWS header (docs/protocol.md §8). */
 export const LEASE_TYP = 'lw-lease+jwt'
 
 /**
@@ -68,7 +68,7 @@ function signerOf (kid: string, key: KeyObject): Signer {
 }
 
 /**
- * The lease signing keys of this instance (docs/protocol.md §11): the current key,
+ * The lease signing keys of this instance (docs/protocol.md §8): the current key,
  * from the database (generated on first start) or from LEASE_SIGNING_KEY, and the
  * public keys the JWKS serves. The database is the one list every instance reads;
  * `load` reads it again after a rotation anywhere.

@@ -31,7 +31,7 @@ interface Issued {
 const MAX_REUSE_MS = 60_000
 
 /**
- * Signed leases (docs/protocol.md §11). Each session keeps the last lease it was
+ * Signed leases (docs/protocol.md §8). Each session keeps the last lease it was
  * given: packet 15 in a loop answers with that one as long as every claim and the
  * nonce are the same and it is younger than a minute (a tenth of the lease lifetime
  * when that is shorter), so a busy session costs a signature a minute, not one a packet.

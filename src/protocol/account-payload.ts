@@ -6,7 +6,7 @@ import { reply, type Reply } from './reply.js'
  * place it is built: `login` as stored, `levels` of the covering license that
  * expires last (`{}` when none covers), `comment`, `ip_address` when stored,
  * `time_left` in whole seconds while something covers, `license_required`, a signed
- * `lease` when given (§11), then `status`. Without an account (unknown login, wrong
+ * `lease` when given (docs/protocol.md §8), then `status`. Without an account (unknown login, wrong
  * password) only the status.
  */
 export function accountReply (status: number, account: AccountView | null, lease?: string): Reply {

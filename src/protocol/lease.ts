@@ -7,7 +7,7 @@ import type { Closing, PacketContext } from './packet.js'
 const MAX_NONCE = 128
 
 /**
- * The optional `nonce` of packets 2, 3, 15 and 16 (docs/protocol.md §11). Checked in
+ * The optional `nonce` of packets 2, 3, 15 and 16 (docs/protocol.md §8). Checked in
  * the handler, not by the schema: with the app's signed leases off the field is
  * ignored like any unknown field, so those answers stay what they always were.
  */

@@ -25,7 +25,7 @@ export function licenseFields (key: string, license: Fields): string {
  * activated it (unless `timeLeft` is 'seconds'), whole seconds remaining otherwise.
  * A paused license's remaining time is frozen at the moment it was paused. `now` is
  * Unix seconds. `fields` is `licenseFields(key, license)` when the caller kept it.
- * `lease`, a signed lease (§11), goes last before the status.
+ * `lease`, a signed lease (docs/protocol.md §8), goes last before the status.
  */
 export function licenseReply (
   key: string, status: number, license: Fields | null, now: number, activatedNow: boolean, timeLeft: 'timestamp' | 'seconds',

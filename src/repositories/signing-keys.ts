@@ -24,7 +24,7 @@ export interface NewSigningKey {
 }
 
 /**
- * Lease signing keys (docs/protocol.md §11). The private key is read by one method
+ * Lease signing keys (docs/protocol.md §8). The private key is read by one method
  * only, `currentPrivateKey`, so no listing can carry it by accident.
  */
 export class SigningKeysRepository {

@@ -12,7 +12,7 @@ export interface AppInfo {
   id: number
   name: string
   version: string
-  /** The app's signed_leases: Ok answers of 2, 3, 15 and 16 carry a lease (docs/protocol.md §11). */
+  /** The app's signed_leases: Ok answers of 2, 3, 15 and 16 carry a lease (docs/protocol.md §8). */
   signedLeases?: boolean
 }
 
