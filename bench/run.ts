@@ -2,7 +2,7 @@
  * `npm run bench`: licensewire against baselines measured in the same run.
  *
  *   npm run bench [-- --quick] [--only=1,6,7,8,9] [--rounds=N] [--procs=N] [--threads=N]
- *                 [--pool=N] [--cpu-prof[=all]] [--no-build] [--verbose] [--s3-rate=N]
+ *                 [--pool=N] [--cpu-prof[=all]] [--no-build] [--verbose] [--s3-rate=N] [--leases]
  *
  * Servers under test run in their own processes (licensewire from dist/, built
  * first; the baselines from bench/baselines/), the load generator in worker threads
@@ -42,6 +42,8 @@ interface Options {
   build: boolean
   verbose: boolean
   s3Rate: number | undefined
+  /** Apps made by seedApps have signed_leases on: licensewire signs its Ok answers of 2 and 15. */
+  leases: boolean
 }
 
 function parseOptions (argv: string[]): Options {
@@ -56,7 +58,7 @@ function parseOptions (argv: string[]): Options {
     if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} needs a positive integer, got "${raw}"`)
     return n
   }
-  const known = ['quick', 'only', 'rounds', 'procs', 'threads', 'pool', 'cpu-prof', 'no-build', 'verbose', 's3-rate', 'help']
+  const known = ['quick', 'only', 'rounds', 'procs', 'threads', 'pool', 'cpu-prof', 'no-build', 'verbose', 's3-rate', 'leases', 'help']
   for (const arg of argv) {
     if (!known.some(k => arg === `--${k}` || arg.startsWith(`--${k}=`))) throw new Error(`unknown argument ${arg} (see bench/README.md)`)
   }
@@ -74,7 +76,8 @@ function parseOptions (argv: string[]): Options {
     cpuProf: prof === undefined ? 'off' : prof === 'all' ? 'all' : 'licensewire',
     build: value('no-build') === undefined,
     verbose: value('verbose') !== undefined,
-    s3Rate: value('s3-rate') === undefined ? undefined : int('s3-rate', 1)
+    s3Rate: value('s3-rate') === undefined ? undefined : int('s3-rate', 1),
+    leases: value('leases') !== undefined
   }
 }
 
@@ -329,7 +332,7 @@ async function seedSpread (identities: number, apps: number, hotShare: number): 
   const perCold = Math.ceil((identities - hot) / Math.max(1, apps - 1))
   const seeded = await seedApps(db.pool, Array.from({ length: apps }, (_, i) => ({
     sessionLimit: 1_000_000, licenses: i === 0 ? hot : perCold
-  })))
+  })), options.leases)
   const cold = seeded.slice(1).flatMap(a => a.identities).slice(0, identities - hot)
   return shuffle([...seeded[0]!.identities, ...cold])
 }
@@ -366,7 +369,7 @@ async function scenario1 (): Promise<void> {
   log(`\n== scenario 1: in-session packets — ${num(p.sockets)} authorized sockets sending type 15 in a closed loop (vs baseline (a))`)
   const runs = await alternate(['licensewire', 'bare-ws'], options.rounds, async (target, round) => {
     await resetData(db.pool)
-    const [app] = await seedApps(db.pool, [{ sessionLimit: 1_000_000, licenses: p.sockets }])
+    const [app] = await seedApps(db.pool, [{ sessionLimit: 1_000_000, licenses: p.sockets }], options.leases)
     const figures = await withServer(target, `s1-r${round}`, server =>
       measureLoad(server, round, jobs('inSession', server.wsUrl, app!.identities, hand => ({ sockets: hand.length })), p))
     log(`  round ${round} ${LABEL[target]}: ${describe(figures, 'packets/s')}`)
@@ -484,7 +487,7 @@ async function scenario4 (): Promise<void> {
   log(`\n== scenario 4: ${num(p.sockets)} idle authorized sessions, generator sockets in ${processes} processes (vs baseline (a) holding as many idle sockets)`)
   const runs = await alternate(['licensewire', 'bare-ws'], 1, async target => {
     await resetData(db.pool)
-    const [app] = await seedApps(db.pool, [{ sessionLimit: p.sockets + p.warmSockets + 100, licenses: p.sockets + p.warmSockets }])
+    const [app] = await seedApps(db.pool, [{ sessionLimit: p.sockets + p.warmSockets + 100, licenses: p.sockets + p.warmSockets }], options.leases)
     const warm = app!.identities.slice(0, p.warmSockets)
     const held = app!.identities.slice(p.warmSockets)
     return withServer(target, 's4', async server => {
@@ -552,7 +555,7 @@ async function scenario5 (): Promise<void> {
   log(`\n== scenario 5: quota storm — ${num(p.sockets)} initialized sockets send Authorize at once for ${num(p.slots)} slots of one app`)
   const runs = await alternate(['licensewire', 'ws-pg'], options.rounds, async (target, round) => {
     await resetData(db.pool)
-    const [app] = await seedApps(db.pool, [{ sessionLimit: p.slots, licenses: p.sockets }])
+    const [app] = await seedApps(db.pool, [{ sessionLimit: p.slots, licenses: p.sockets }], options.leases)
     return withServer(target, `s5-r${round}`, async server => {
       const processes = Math.max(2, options.procs)
       const generator = LoadGenerator.start(ROOT, jobs('storm', server.wsUrl, app!.identities, hand => ({ sockets: hand.length }), processes * options.threads), processes)
@@ -813,7 +816,8 @@ async function main (): Promise<void> {
   log(`node ${process.version}; ${db.version.split(',')[0]} (${db.own ? `throw-away cluster in ${PG_DIR}` : 'DATABASE_URL'})`)
   log(`plan: ${options.quick ? 'quick' : 'full'}, scenarios ${[...options.only].join(',')}, ${options.rounds} round(s) alternating, ` +
     `generator ${options.procs} process(es) × ${options.threads} worker thread(s), pool ${options.poolMax}` +
-    (options.cpuProf !== 'off' ? `, CPU profiling ${options.cpuProf} (profiled figures are slower than real)` : ''))
+    (options.cpuProf !== 'off' ? `, CPU profiling ${options.cpuProf} (profiled figures are slower than real)` : '') +
+    (options.leases ? ', signed leases on (the baselines sign nothing)' : ''))
   try {
     if (options.only.has(1)) await scenario1()
     if (options.only.has(2)) await scenario2()

@@ -10,6 +10,7 @@ import type { AdminContext } from '../src/admin/context.js'
 import { HttpError } from '../src/admin/errors.js'
 import { LicensesService } from '../src/admin/licenses.js'
 import { SessionsService } from '../src/admin/sessions.js'
+import { SigningKeysService } from '../src/admin/signing-keys.js'
 import { VariablesService } from '../src/admin/variables.js'
 import accountsRoutes from './admin/accounts.js'
 import appsRoutes from './admin/apps.js'
@@ -17,6 +18,7 @@ import blacklistRoutes from './admin/blacklist.js'
 import filesRoutes from './admin/files.js'
 import licensesRoutes from './admin/licenses.js'
 import sessionsRoutes from './admin/sessions.js'
+import signingKeysRoutes from './admin/signing-keys.js'
 import variablesRoutes from './admin/variables.js'
 
 /** What every 5xx answers: the cause (a Postgres message, say) goes to the log only. */
@@ -94,6 +96,7 @@ export default async function licensewireAdmin (app: FastifyInstance, options: {
   await app.register(variablesRoutes, { prefix, variables: new VariablesService(ctx) })
   await app.register(accountsRoutes, { prefix, accounts: new AccountsService(ctx) })
   await app.register(filesRoutes, { prefix, files: new FilesService(ctx, options.fileMaxBytes), maxBytes: options.fileMaxBytes })
+  await app.register(signingKeysRoutes, { prefix, signingKeys: new SigningKeysService(ctx, app.licensewireLeases) })
 
   const openapi = (app as unknown as Record<typeof OPENAPI_DECORATOR, () => unknown>)[OPENAPI_DECORATOR]
   app.get('/admin/openapi.json', { schema: { hide: true } }, async () => openapi())

@@ -13,7 +13,8 @@ export default fp<ResolvedOptions>(async function licensewireSessions (app, opti
       instanceId,
       log: app.log.child({ instance: instanceId.slice(0, 8) }),
       bus: app.licensewireEvents,
-      fileUrls: app.licensewireFiles.urls
+      fileUrls: app.licensewireFiles.urls,
+      leaseKeys: app.licensewireLeases
     },
     packets,
     app.licensewireMetrics,
@@ -25,4 +26,4 @@ export default fp<ResolvedOptions>(async function licensewireSessions (app, opti
   app.decorate('licensewireHub', hub)
   app.addHook('preClose', async () => { await hub.drain() })
   app.addHook('onClose', async () => { hub.stop() })
-}, { name: 'licensewire-sessions', fastify: '5.x', dependencies: ['licensewire-database', 'licensewire-metrics', 'licensewire-events', 'licensewire-files', '@fastify/websocket'] })
+}, { name: 'licensewire-sessions', fastify: '5.x', dependencies: ['licensewire-database', 'licensewire-metrics', 'licensewire-events', 'licensewire-files', 'licensewire-leases', '@fastify/websocket'] })

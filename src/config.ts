@@ -22,6 +22,11 @@ function str (env: NodeJS.ProcessEnv, name: string): string | undefined {
   return raw === undefined || raw === '' ? undefined : raw
 }
 
+/** A PEM in one variable: real line breaks, or `\n` as .env files and compose often write them. */
+function pem (env: NodeJS.ProcessEnv, name: string): string | undefined {
+  return str(env, name)?.replace(/\\n/g, '\n').trim()
+}
+
 function list (env: NodeJS.ProcessEnv, name: string): string[] | undefined {
   const raw = str(env, name)
   return raw === undefined ? undefined : raw.split(',').map(s => s.trim()).filter(s => s !== '')
@@ -51,7 +56,10 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): ServiceConfig
     fileMaxBytes: int(env, 'FILE_MAX_BYTES'),
     fileDownloadsMax: int(env, 'FILE_DOWNLOADS_MAX'),
     fileRateLimitMax: int(env, 'FILE_RATE_LIMIT_MAX'),
-    fileRateLimitWindowMs: int(env, 'FILE_RATE_LIMIT_WINDOW_MS')
+    fileRateLimitWindowMs: int(env, 'FILE_RATE_LIMIT_WINDOW_MS'),
+    leaseTtlS: int(env, 'LEASE_TTL_S'),
+    leaseSigningKey: pem(env, 'LEASE_SIGNING_KEY'),
+    leaseIssuer: str(env, 'LEASE_ISSUER')
   }
   for (const key of Object.keys(plugin) as (keyof LicensewireOptions)[]) {
     if (plugin[key] === undefined) delete plugin[key]

@@ -2,10 +2,14 @@
  * Changes made through the management API that live sessions must react to, on
  * every instance (docs/protocol.md §7, event table). They travel as JSON.
  */
-export type LiveEvent =
+export type LiveEvent = AppEvent | { type: 'signing_keys_changed' }
+
+/** The events that touch the live sessions of one app. */
+export type AppEvent =
   | { type: 'app_paused', appId: number }
   | { type: 'app_deleted', appId: number }
   | { type: 'app_version_changed', appId: number, version: string }
+  | { type: 'app_signed_leases_changed', appId: number, signedLeases: boolean }
   | { type: 'session_disconnected', appId: number, sessionId: string }
   | { type: 'client_blacklisted', appId: number, clientId: string }
   | { type: 'license_changed', appId: number, licenseId: number, event: LicenseEventCode }

@@ -7,6 +7,8 @@ import events from '../plugins/events.js'
 import fileDownloads from '../plugins/file-downloads.js'
 import files from '../plugins/files.js'
 import health from '../plugins/health.js'
+import jwks from '../plugins/jwks.js'
+import leases from '../plugins/leases.js'
 import metrics from '../plugins/metrics.js'
 import sessions from '../plugins/sessions.js'
 import websocket from '../plugins/websocket.js'
@@ -56,9 +58,11 @@ async function licensewire (app: FastifyInstance, opts: LicensewireOptions): Pro
   await app.register(metrics)
   await app.register(events, options)
   await app.register(files, options)
+  await app.register(leases, options)
   await app.register(sessions, options)
   await app.register(async function licensewireRoutes (scope) {
     await scope.register(health)
+    await scope.register(jwks)
     // Fastify reads `prefix` from register options: ours is applied once, above.
     await scope.register(websocket, { ...options, prefix: '' })
     await scope.register(fileDownloads, { ...options, prefix: '' })

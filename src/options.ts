@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import type { Pool } from 'pg'
+import { parseSigningKey } from './leases/keys.js'
 
 const PositiveMs = (def: number) => Type.Integer({ minimum: 1, default: def })
 
@@ -58,6 +59,15 @@ export const OptionsSchema = Type.Object({
   fileRateLimitWindowMs: PositiveMs(60000),
   /** 'timestamp' keeps the seed: the activating authorize gets the Unix expiry. */
   timeLeft: Type.Union([Type.Literal('timestamp'), Type.Literal('seconds')], { default: 'timestamp' }),
+  /** Lifetime of a signed lease, in seconds; a lease never outlives its license either. */
+  leaseTtlS: Type.Integer({ minimum: 1, maximum: 10 * 365 * 86400, default: 86400 }),
+  /**
+   * PKCS#8 PEM of the Ed25519 key leases are signed with; without it one is generated on
+   * first start and kept in the database. Every instance must get the same one.
+   */
+  leaseSigningKey: Type.Optional(Type.String({ minLength: 1 })),
+  /** The `iss` claim of every lease. */
+  leaseIssuer: Type.String({ minLength: 1, maxLength: 256, default: 'licensewire' }),
   /** Greet the first start of an empty database with a demo app and license. */
   seedDemo: Type.Boolean({ default: false }),
   /** This instance's id in the sessions table; a random UUID unless given. */
@@ -86,6 +96,8 @@ export function resolveOptions (input: LicensewireOptions | undefined): Resolved
   if ((pool === undefined) === (withDefaults.connectionString === undefined)) {
     throw new Error('licensewire: pass exactly one of the options "pool" and "connectionString"')
   }
+  // Here, before a pool or a listener is opened that a failed start would leave behind.
+  if (typeof withDefaults.leaseSigningKey === 'string') parseSigningKey(withDefaults.leaseSigningKey)
   return { ...withDefaults, pool, instanceId: withDefaults.instanceId ?? randomUUID() } as ResolvedOptions
 }
 

@@ -18,7 +18,7 @@ before(async t => {
   events = recordEvents(server)
 })
 
-const APP_KEYS = ['id', 'name', 'version', 'websocket_api_key', 'session_limit', 'blacklist_limit', 'accounts_limit', 'accounts_require_license', 'paused', 'file_storage_limit_mib', 'created_at', 'updated_at']
+const APP_KEYS = ['id', 'name', 'version', 'websocket_api_key', 'session_limit', 'blacklist_limit', 'accounts_limit', 'accounts_require_license', 'signed_leases', 'paused', 'file_storage_limit_mib', 'created_at', 'updated_at']
 
 test('POST /apps creates an app with defaults and a fresh API key', async () => {
   const res = await call(server, 'POST', '/apps', { name: 'Desk' })
@@ -31,6 +31,7 @@ test('POST /apps creates an app with defaults and a fresh API key', async () => 
   assert.equal(res.body.accounts_limit, 10000)
   assert.equal(res.body.accounts_require_license, false)
   assert.equal(res.body.paused, false)
+  assert.equal(res.body.signed_leases, false)
   assert.equal(typeof res.body.id, 'number')
   assert.match(res.body.websocket_api_key, /^[A-Z0-9]{21}$/)
   assert.match(res.body.created_at, ISO)
@@ -239,7 +240,8 @@ test('the OpenAPI document lists every route with its schemas', async () => {
     `DELETE ${u}`, `GET ${u}`, `PATCH ${u}`,
     `POST ${u}/blacklist`, `POST ${u}/unblacklist`, `POST ${u}/licenses`, `DELETE ${u}/licenses/{key}`,
     `GET ${a}/{appId}/files`,
-    `DELETE ${a}/{appId}/files/{name}`, `GET ${a}/{appId}/files/{name}`, `PUT ${a}/{appId}/files/{name}`
+    `DELETE ${a}/{appId}/files/{name}`, `GET ${a}/{appId}/files/{name}`, `PUT ${a}/{appId}/files/{name}`,
+    'GET /admin/v1/signing-keys', 'POST /admin/v1/signing-keys/rotate'
   ].sort())
   const create = doc.paths[a].post
   assert.deepEqual(create.requestBody.content['application/json'].schema.required, ['name'])
@@ -261,7 +263,7 @@ test('the OpenAPI document lists every route with its schemas', async () => {
 
 test('every route answers 401 without a token or with a wrong one', async () => {
   const ops = await operations()
-  assert.equal(ops.length, 41)
+  assert.equal(ops.length, 43)
   ops.push({ method: 'GET', path: '/admin/openapi.json' })
   for (const token of [null, 'wrong-token-0123456789', TOKEN + 'x', TOKEN.slice(0, -1)]) {
     for (const { method, path } of ops) {

@@ -99,14 +99,15 @@ export async function resetData (pool: pg.Pool): Promise<void> {
 /**
  * Apps with `licenses[i]` never-activated 30-day licenses each (levels {"tier":"pro"},
  * a comment, as a real seat would have). Keys and client ids are deterministic.
+ * `signedLeases`: the apps' Ok answers carry signed leases (`--leases`).
  */
-export async function seedApps (pool: pg.Pool, apps: { sessionLimit: number, licenses: number }[]): Promise<SeededApp[]> {
+export async function seedApps (pool: pg.Pool, apps: { sessionLimit: number, licenses: number }[], signedLeases = false): Promise<SeededApp[]> {
   const seeded: SeededApp[] = []
   for (const [index, spec] of apps.entries()) {
     const apiKey = newApiKey()
     const { rows } = await pool.query<{ id: number }>(
-      "INSERT INTO apps (name, version, websocket_api_key, session_limit) VALUES ($1, '1.0.0', $2, $3) RETURNING id",
-      [`Bench app ${index}`, apiKey, spec.sessionLimit])
+      "INSERT INTO apps (name, version, websocket_api_key, session_limit, signed_leases) VALUES ($1, '1.0.0', $2, $3, $4) RETURNING id",
+      [`Bench app ${index}`, apiKey, spec.sessionLimit, signedLeases])
     const id = rows[0]!.id
     const identities: Identity[] = Array.from({ length: spec.licenses }, (_, i) => ({
       apiKey,

@@ -1,12 +1,14 @@
 -- Authorize by credentials (docs/protocol.md §7, type 3) once the password matched:
 -- the account's checks, the optional license and its link, the coverage check, the
 -- quota slot, the account's IP and the session's authorization, all or nothing.
--- A rejection changes nothing. The answer is the account as stored afterwards.
-CREATE OR REPLACE FUNCTION lw_authorize_account (
+-- A rejection changes nothing. The answer is the account as stored afterwards, with
+-- the key of the license that covers it (for a signed lease).
+DROP FUNCTION IF EXISTS lw_authorize_account (uuid, bigint, bigint, text, text);
+CREATE FUNCTION lw_authorize_account (
   p_session uuid, p_app bigint, p_account bigint, p_key text, p_ip text
 ) RETURNS TABLE (
   status integer, login text, comment text, ip_address text, requires_license boolean,
-  levels jsonb, expires_at double precision, now double precision
+  levels jsonb, expires_at double precision, now double precision, license_key text
 )
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -17,13 +19,14 @@ DECLARE
   link boolean := false;
   until timestamptz;
   lv jsonb;
+  covering text;
 BEGIN
   -- Locked first, as in every call that links: account, then license.
   SELECT * INTO a FROM accounts WHERE id = p_account AND app_id = p_app FOR UPDATE;
   IF NOT FOUND THEN
     -- Deleted since its password was checked: as if it had never existed.
     RETURN QUERY SELECT 200, NULL::text, NULL::text, NULL::text, NULL::boolean, NULL::jsonb,
-      NULL::float8, extract(epoch FROM t)::float8;
+      NULL::float8, extract(epoch FROM t)::float8, NULL::text;
     RETURN;
   END IF;
   IF a.blacklisted_at IS NOT NULL THEN
@@ -66,8 +69,8 @@ BEGIN
       RAISE EXCEPTION 'licensewire: session % is not live', p_session;
     END IF;
   END IF;
-  SELECT c.expires_at, c.levels INTO until, lv FROM lw_account_coverage(a.id, t) c;
+  SELECT c.expires_at, c.levels, c.key INTO until, lv, covering FROM lw_account_coverage(a.id, t) c;
   RETURN QUERY SELECT s, a.login, a.comment, a.ip_address, a.requires_license, lv,
-    extract(epoch FROM until)::float8, extract(epoch FROM t)::float8;
+    extract(epoch FROM until)::float8, extract(epoch FROM t)::float8, covering;
 END
 $$;

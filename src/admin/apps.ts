@@ -21,13 +21,17 @@ export class AppsService {
     return appDetailJson(row)
   }
 
-  /** Pausing closes the app's live sessions (4101); a new version is pushed as event 102. */
+  /**
+   * Pausing closes the app's live sessions (4101); a new version is pushed as event
+   * 102; signed leases turned on or off apply to the live sessions' next answers.
+   */
   async update (appId: number, body: PatchAppBody): Promise<AppJson> {
     const result = await this.ctx.repos.apps.update(appId, body)
     if (result === undefined) throw appNotFound(appId)
-    const { app, wasPaused, oldVersion } = result
+    const { app, wasPaused, oldVersion, wasSignedLeases } = result
     if (app.paused && !wasPaused) await this.ctx.publish({ type: 'app_paused', appId })
     if (app.version !== oldVersion) await this.ctx.publish({ type: 'app_version_changed', appId, version: app.version })
+    if (app.signed_leases !== wasSignedLeases) await this.ctx.publish({ type: 'app_signed_leases_changed', appId, signedLeases: app.signed_leases })
     return appJson(app)
   }
 

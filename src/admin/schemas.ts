@@ -19,7 +19,7 @@ const ERROR_DESCRIPTIONS = {
   400: 'Invalid request; the message names the field',
   401: 'Missing or invalid admin token',
   404: 'No such app, license, account, client id, session, variable or file',
-  409: 'Conflict: the key, login, client id or variable name exists already, the change is not allowed in the state the record is in, or the app has no room for the file',
+  409: 'Conflict: the key, login, client id or variable name exists already, the change is not allowed in the state the record is in (such as rotating a signing key set by LEASE_SIGNING_KEY), or the app has no room for the file',
   413: 'The file is larger than the server accepts (FILE_MAX_BYTES)',
   503: 'Password hashing is busy on this instance; try again'
 } as const
@@ -71,6 +71,7 @@ export const App = Type.Object({
   blacklist_limit: Type.Integer(),
   accounts_limit: Type.Integer({ description: 'how many accounts the app may have' }),
   accounts_require_license: Type.Boolean({ description: 'copied to each new account as requires_license' }),
+  signed_leases: Type.Boolean({ description: 'Ok answers of packets 2, 3, 15 and 16 carry a signed lease' }),
   paused: Type.Boolean(),
   file_storage_limit_mib: Type.Integer(),
   created_at: DateTime,
@@ -94,7 +95,8 @@ export const CreateAppBody = Type.Object({
   paused: Type.Optional(Type.Boolean()),
   accounts_limit: Type.Optional(AccountsLimit),
   accounts_require_license: Type.Optional(Type.Boolean()),
-  file_storage_limit_mib: Type.Optional(FileStorageLimit)
+  file_storage_limit_mib: Type.Optional(FileStorageLimit),
+  signed_leases: Type.Optional(Type.Boolean())
 })
 export type CreateAppBody = Static<typeof CreateAppBody>
 
@@ -106,7 +108,8 @@ export const PatchAppBody = Type.Object({
   paused: Type.Optional(Type.Boolean()),
   accounts_limit: Type.Optional(AccountsLimit),
   accounts_require_license: Type.Optional(Type.Boolean()),
-  file_storage_limit_mib: Type.Optional(FileStorageLimit)
+  file_storage_limit_mib: Type.Optional(FileStorageLimit),
+  signed_leases: Type.Optional(Type.Boolean())
 })
 export type PatchAppBody = Static<typeof PatchAppBody>
 
@@ -345,3 +348,17 @@ export const FileList = Type.Object({ items: Type.Array(File) })
 
 /** Documents the raw body for OpenAPI; a stream cannot be validated, and this accepts anything. */
 export const FileBody = Type.Unsafe<unknown>({ description: 'the file\'s bytes, sent as application/octet-stream' })
+
+// Lease signing keys: never a private key, in any answer.
+
+export const SigningKey = Type.Object({
+  kid: Type.String({ description: 'RFC 7638 thumbprint of the public key; the kid of the leases it signs' }),
+  created_at: DateTime,
+  retired_at: Nullable(DateTime)
+})
+export type SigningKeyJson = Static<typeof SigningKey>
+
+export const SigningKeyList = Type.Object({ items: Type.Array(SigningKey) })
+
+export const NewSigningKey = Type.Object({ kid: Type.String(), created_at: DateTime })
+export type NewSigningKeyJson = Static<typeof NewSigningKey>

@@ -4,8 +4,9 @@ import type { BlacklistEntryRow } from '../repositories/blacklist.js'
 import type { FileRow } from '../repositories/files.js'
 import type { LicenseRow } from '../repositories/licenses.js'
 import type { SessionListRow } from '../repositories/admin-sessions.js'
+import type { SigningKeyRow } from '../repositories/signing-keys.js'
 import type { VariableRow } from '../repositories/variables.js'
-import type { AccountJson, AppDetailJson, AppJson, BlacklistEntryJson, FileJson, LicenseJson, SessionItemJson, VariableJson } from './schemas.js'
+import type { AccountJson, AppDetailJson, AppJson, BlacklistEntryJson, FileJson, LicenseJson, SessionItemJson, SigningKeyJson, VariableJson } from './schemas.js'
 
 // Rows → API JSON.
 
@@ -22,6 +23,7 @@ export function appJson (row: AppRow): AppJson {
     blacklist_limit: row.blacklist_limit,
     accounts_limit: row.accounts_limit,
     accounts_require_license: row.accounts_require_license,
+    signed_leases: row.signed_leases,
     paused: row.paused,
     file_storage_limit_mib: row.file_storage_limit_mib,
     created_at: iso(row.created_at),
@@ -106,4 +108,8 @@ export function fileJson (row: FileRow): FileJson {
     last_transferred_at: isoOrNull(row.last_transferred_at),
     created_at: iso(row.created_at)
   }
+}
+
+export function signingKeyJson (row: SigningKeyRow): SigningKeyJson {
+  return { kid: row.kid, created_at: iso(row.created_at), retired_at: isoOrNull(row.retired_at) }
 }

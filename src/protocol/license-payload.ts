@@ -25,10 +25,11 @@ export function licenseFields (key: string, license: Fields): string {
  * activated it (unless `timeLeft` is 'seconds'), whole seconds remaining otherwise.
  * A paused license's remaining time is frozen at the moment it was paused. `now` is
  * Unix seconds. `fields` is `licenseFields(key, license)` when the caller kept it.
+ * `lease`, a signed lease (docs/protocol.md §8), goes last before the status.
  */
 export function licenseReply (
   key: string, status: number, license: Fields | null, now: number, activatedNow: boolean, timeLeft: 'timestamp' | 'seconds',
-  fields?: string
+  fields?: string, lease?: string
 ): Reply {
   if (license === null || license.levels === null) return reply(status, { license: key })
   let body = fields ?? licenseFields(key, license)
@@ -41,5 +42,7 @@ export function licenseReply (
       body += `,"time_left":${seconds}`
     }
   }
+  // A compact JWS is base64url and dots: nothing in it needs escaping.
+  if (lease !== undefined) body += `,"lease":"${lease}"`
   return replyFromText(status, body)
 }

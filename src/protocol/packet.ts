@@ -1,6 +1,7 @@
 import type { Static, TSchema } from '@sinclair/typebox'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Passwords } from '../accounts/passwords.js'
+import type { Leases } from '../leases/lease.js'
 import type { LiveEvent } from '../events.js'
 import type { FileUrls } from '../files/urls.js'
 import type { Repositories } from '../repositories/index.js'
@@ -34,6 +35,8 @@ export interface PacketContext {
   passwords: Passwords
   /** Signs file download URLs (packet 7). */
   fileUrls: FileUrls
+  /** Signs the leases of apps with signed_leases on, reusing a session's last one while it holds. */
+  leases: Leases
 }
 
 /** Close the socket, optionally after sending a reply. */

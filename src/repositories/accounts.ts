@@ -11,6 +11,8 @@ export interface AccountView {
   levels: Record<string, unknown> | null
   expires_at: number | null
   now: number
+  /** That license's key (the `license` claim of a signed lease); null when none covers. */
+  license_key: string | null
 }
 
 /** The account as it is now, for packet 16 and the coverage checks. */
@@ -122,7 +124,7 @@ export class AccountsRepository {
   async current (accountId: number): Promise<AccountState | undefined> {
     const { rows } = await query<AccountState>(this.pool, 
       `SELECT a.login, a.comment, a.ip_address, a.requires_license, c.levels,
-              extract(epoch FROM c.expires_at)::float8 AS expires_at,
+              extract(epoch FROM c.expires_at)::float8 AS expires_at, c.key AS license_key,
               extract(epoch FROM t.now)::float8 AS now,
               a.blacklisted_at IS NOT NULL AS blacklisted
          FROM (SELECT clock_timestamp() AS now) t

@@ -11,10 +11,11 @@ export interface AppSettings {
   accounts_limit: number
   accounts_require_license: boolean
   file_storage_limit_mib: number
+  signed_leases: boolean
 }
 
 /** The settable columns; only these names ever reach the SQL text. */
-const SETTINGS: readonly (keyof AppSettings)[] = ['name', 'version', 'session_limit', 'blacklist_limit', 'paused', 'accounts_limit', 'accounts_require_license', 'file_storage_limit_mib']
+const SETTINGS: readonly (keyof AppSettings)[] = ['name', 'version', 'session_limit', 'blacklist_limit', 'paused', 'accounts_limit', 'accounts_require_license', 'file_storage_limit_mib', 'signed_leases']
 
 export interface AppRow extends AppSettings {
   id: number
@@ -36,6 +37,7 @@ export interface AppUpdate {
   app: AppRow
   wasPaused: boolean
   oldVersion: string
+  wasSignedLeases: boolean
 }
 
 /** The settings given, as column names and values, in SETTINGS order. */
@@ -83,16 +85,16 @@ export class AppsRepository {
   /** Absent fields keep their value; the old row is locked so the "before" values are exact. */
   async update (id: number, patch: Partial<AppSettings>): Promise<AppUpdate | undefined> {
     const { columns, values } = given(patch)
-    const { rows } = await query<AppRow & { was_paused: boolean, old_version: string }>(this.pool, 
+    const { rows } = await query<AppRow & { was_paused: boolean, old_version: string, was_signed_leases: boolean }>(this.pool,
       `UPDATE apps a SET ${columns.map((c, i) => `${c} = $${i + 2}, `).join('')}updated_at = now()
-         FROM (SELECT id, paused, version FROM apps WHERE id = $1 FOR UPDATE) o
+         FROM (SELECT id, paused, version, signed_leases FROM apps WHERE id = $1 FOR UPDATE) o
         WHERE a.id = o.id
-       RETURNING ${appColumns('a')}, o.paused AS was_paused, o.version AS old_version`,
+       RETURNING ${appColumns('a')}, o.paused AS was_paused, o.version AS old_version, o.signed_leases AS was_signed_leases`,
       [id, ...values])
     const row = rows[0]
     if (row === undefined) return undefined
-    const { was_paused: wasPaused, old_version: oldVersion, ...app } = row
-    return { app, wasPaused, oldVersion }
+    const { was_paused: wasPaused, old_version: oldVersion, was_signed_leases: wasSignedLeases, ...app } = row
+    return { app, wasPaused, oldVersion, wasSignedLeases }
   }
 
   async rotateKey (id: number, websocketApiKey: string): Promise<AppRow | undefined> {

@@ -9,6 +9,7 @@ import { InstancesRepository } from './instances.js'
 import { LicensesRepository } from './licenses.js'
 import { SessionsRepository } from './sessions.js'
 import { VariablesRepository } from './variables.js'
+import { SigningKeysRepository } from './signing-keys.js'
 
 export interface Repositories {
   apps: AppsRepository
@@ -21,6 +22,7 @@ export interface Repositories {
   adminSessions: AdminSessionsRepository
   variables: VariablesRepository
   files: FilesRepository
+  signingKeys: SigningKeysRepository
 }
 
 export function createRepositories (pool: Pool): Repositories {
@@ -34,6 +36,7 @@ export function createRepositories (pool: Pool): Repositories {
     blacklist: new BlacklistRepository(pool),
     adminSessions: new AdminSessionsRepository(pool),
     variables: new VariablesRepository(pool),
-    files: new FilesRepository(pool)
+    files: new FilesRepository(pool),
+    signingKeys: new SigningKeysRepository(pool)
   }
 }

@@ -9,6 +9,7 @@ export interface InitializeResult {
   app_name: string | null
   app_version: string | null
   cooldown_seconds: number | null
+  signed_leases: boolean | null
 }
 
 /** A license as the protocol reports it; times are Unix seconds (fractional). */
@@ -136,7 +137,8 @@ export class SessionsRepository {
               coalesce(l.activated_at IS NULL, false) AS license_reset,
               x.account_id IS NOT NULL AND u.id IS NULL AS account_gone,
               coalesce(u.blacklisted_at IS NOT NULL, false) AS account_blacklisted,
-              coalesce(u.requires_license AND NOT EXISTS (SELECT 1 FROM lw_account_coverage(u.id, clock_timestamp())), false) AS account_uncovered
+              coalesce(u.requires_license AND NOT EXISTS (SELECT 1 FROM lw_account_coverage(u.id, clock_timestamp())), false) AS account_uncovered,
+              a.signed_leases
          FROM jsonb_to_recordset($1::jsonb) AS x (id text, app_id bigint, client_id text, license_id bigint, account_id bigint)
          LEFT JOIN apps a ON a.id = x.app_id
          LEFT JOIN licenses l ON l.id = x.license_id
@@ -160,6 +162,8 @@ export interface SessionState {
   account_blacklisted: boolean
   /** The account requires a license and none covers it now. */
   account_uncovered: boolean
+  /** null when the app is gone. */
+  signed_leases: boolean | null
 }
 
 export interface LiveSession {

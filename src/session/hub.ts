@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto'
 import type { WebSocket } from 'ws'
 import { Passwords } from '../accounts/passwords.js'
 import type { EventBus } from '../events.js'
+import type { LeaseKeys } from '../leases/keys.js'
+import { Leases } from '../leases/lease.js'
 import { Close, initDeadline, type CloseSpec } from '../protocol/close-codes.js'
 import type { PacketContext, PacketDefinition } from '../protocol/packet.js'
 import { BufferWatch } from './buffer-watch.js'
@@ -28,6 +30,8 @@ export interface HubMetrics {
 /** What the hub is built from; the rest of the packet context it makes itself. */
 export type HubDeps = Pick<PacketContext, 'repos' | 'options' | 'instanceId' | 'log' | 'fileUrls'> & {
   bus: Pick<EventBus, 'publish'>
+  /** The lease signing keys; a rotation heard on the bus reloads them. */
+  leaseKeys: LeaseKeys
   now?: () => number
 }
 
@@ -86,11 +90,12 @@ export class Hub {
       releaseAuthorization: session => this.releases.dropAuthorization(session),
       licenseCache,
       passwords: new Passwords(options.passwordHashConcurrency, options.passwordHashQueue),
-      fileUrls: deps.fileUrls
+      fileUrls: deps.fileUrls,
+      leases: new Leases(deps.leaseKeys, options.leaseIssuer, options.leaseTtlS)
     }
     const coverage = new CoverageCheck(repos.accounts, this.releases)
     this.dispatcher = new Dispatcher(this.ctx, packets, metrics.packet, payloadLimitedByWs)
-    this.liveEvents = new LiveEvents(this.connections, repos.sessions, this.releases, coverage, licenseCache, log)
+    this.liveEvents = new LiveEvents(this.connections, repos.sessions, this.releases, coverage, licenseCache, deps.leaseKeys, log)
     this.lease = new InstanceLease(repos.instances, instanceId, options.sessionLeaseMs, log,
       () => { void this.closeAll(Close.Internal) },
       () => this.releases.endStray(instanceId, [...this.connections].map(c => c.id)))

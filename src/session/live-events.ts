@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
-import { AccountEvent, LicenseEvent, type BusListener, type LiveEvent } from '../events.js'
+import { AccountEvent, LicenseEvent, type AppEvent, type BusListener } from '../events.js'
+import type { LeaseKeys } from '../leases/keys.js'
 import type { SessionsRepository } from '../repositories/sessions.js'
 import type { Connection } from './connection.js'
 import type { CoverageCheck } from './coverage.js'
@@ -19,16 +20,21 @@ export class LiveEvents {
     private readonly releases: Releases,
     private readonly coverage: CoverageCheck,
     private readonly licenseCache: LicenseCache,
+    private readonly leaseKeys: LeaseKeys,
     private readonly log: FastifyBaseLogger
   ) {}
 
   /** Applies an event to the sessions it touches, each after the packet it is on. */
-  apply (event: LiveEvent, among: Iterable<Connection> = this.connections): void {
+  apply (event: AppEvent, among: Iterable<Connection> = this.connections): void {
     for (const connection of among) {
       const session = connection.state
       const effect = effectOn(event, session)
       if (effect === undefined) continue
       if (event.type === 'app_version_changed') session.appVersionChanged(event.version)
+      if (event.type === 'app_signed_leases_changed') {
+        session.signedLeasesChanged(event.signedLeases)
+        continue
+      }
       // A close is decided now (no more frames), but waits for the packet in flight.
       if (effect.close !== undefined) connection.closing = true
       connection.enqueue(async () => {
@@ -44,15 +50,24 @@ export class LiveEvents {
   busListener (): BusListener {
     const cache = this.licenseCache
     return {
-      event: event => this.apply(event),
+      event: event => {
+        if (event.type === 'signing_keys_changed') this.reloadKeys()
+        else this.apply(event)
+      },
       licenseChanged: licenseId => cache.changed(licenseId),
       up: () => {
         cache.up()
         // Whatever was missed while not hearing is read back from the database.
         this.reconcile().catch(err => this.log.error({ err }, 'reconciling live sessions failed'))
+        this.reloadKeys()
       },
       down: () => cache.down()
     }
+  }
+
+  /** A rotation made anywhere: sign with the new key from now on. */
+  private reloadKeys (): void {
+    this.leaseKeys.load().catch(err => this.log.error({ err }, 'reloading the lease signing keys failed'))
   }
 
   /**
@@ -76,7 +91,10 @@ export class LiveEvents {
       const { state } = connection
       const appId = state.app!.id
       const auth = state.authorization
-      let missed: LiveEvent | undefined
+      if (found.signed_leases !== null && found.signed_leases !== (state.app!.signedLeases === true)) {
+        state.signedLeasesChanged(found.signed_leases)
+      }
+      let missed: AppEvent | undefined
       if (found.app_gone) missed = { type: 'app_deleted', appId }
       else if (found.app_paused) missed = { type: 'app_paused', appId }
       else if (found.client_blacklisted) missed = { type: 'client_blacklisted', appId, clientId: state.clientId! }

@@ -1,5 +1,5 @@
 import { Close, type CloseSpec } from '../protocol/close-codes.js'
-import { AccountEvent, LicenseEvent, type LiveEvent } from '../events.js'
+import { AccountEvent, LicenseEvent, type AppEvent } from '../events.js'
 import type { SessionState } from './state.js'
 
 /** Panel event codes of docs/protocol.md §7 beyond the license ones. */
@@ -26,7 +26,7 @@ export interface Effect {
 const DROPS = new Set<number>([LicenseEvent.Blacklisted, LicenseEvent.Reinitialized, LicenseEvent.Deleted, LicenseEvent.Paused])
 
 /** What an event means for one session (the event table of docs/protocol.md §7); undefined when it is not touched. */
-export function effectOn (event: LiveEvent, session: SessionState): Effect | undefined {
+export function effectOn (event: AppEvent, session: SessionState): Effect | undefined {
   if (session.app?.id !== event.appId) return undefined
   switch (event.type) {
     case 'app_paused':
@@ -35,6 +35,9 @@ export function effectOn (event: LiveEvent, session: SessionState): Effect | und
       return { event: { type: PanelEvent.AppDeleted, content: {} }, close: Close.AppDeleted }
     case 'app_version_changed':
       return { event: { type: PanelEvent.AppVersionChanged, content: { version: event.version } } }
+    case 'app_signed_leases_changed':
+      // No panel event: the next answer simply carries a lease, or none.
+      return {}
     case 'session_disconnected':
       return session.id === event.sessionId ? { event: { type: PanelEvent.Disconnect, content: {} }, close: Close.DisconnectedFromPanel } : undefined
     case 'client_blacklisted':

@@ -12,6 +12,8 @@ export interface AppInfo {
   id: number
   name: string
   version: string
+  /** The app's signed_leases: Ok answers of 2, 3, 15 and 16 carry a lease (docs/protocol.md §8). */
+  signedLeases?: boolean
 }
 
 export interface LicenseAuthorization {
@@ -109,6 +111,11 @@ export class SessionState {
   /** The app's version changed while the session was open (event 102). */
   appVersionChanged (version: string): void {
     if (this._app !== null) this._app = { ...this._app, version }
+  }
+
+  /** An admin turned the app's signed leases on or off while the session was open. */
+  signedLeasesChanged (signedLeases: boolean): void {
+    if (this._app !== null) this._app = { ...this._app, signedLeases }
   }
 
   authorize (authorization: Authorization): void {

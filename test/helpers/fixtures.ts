@@ -16,15 +16,16 @@ export interface AppFixture {
   version?: string
   accountsLimit?: number
   accountsRequireLicense?: boolean
+  signedLeases?: boolean
 }
 
 export async function createApp (pool: Pool, opts: AppFixture = {}): Promise<TestApp> {
   const key = newApiKey()
   const { rows } = await pool.query<{ id: number }>(
-    `INSERT INTO apps (name, version, websocket_api_key, session_limit, blacklist_limit, paused, accounts_limit, accounts_require_license)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+    `INSERT INTO apps (name, version, websocket_api_key, session_limit, blacklist_limit, paused, accounts_limit, accounts_require_license, signed_leases)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
     [opts.name ?? 'Test app', opts.version ?? '2.1.0', key, opts.sessionLimit ?? 100, opts.blacklistLimit ?? 10000, opts.paused ?? false,
-      opts.accountsLimit ?? 10000, opts.accountsRequireLicense ?? false])
+      opts.accountsLimit ?? 10000, opts.accountsRequireLicense ?? false, opts.signedLeases ?? false])
   return { id: Number(rows[0]!.id), key }
 }
 
@@ -158,4 +159,17 @@ export async function licenseLink (pool: Pool, appId: number, key: string): Prom
 export async function accountCount (pool: Pool, appId: number): Promise<number> {
   const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM accounts WHERE app_id = $1', [appId])
   return Number(rows[0]!.n)
+}
+
+/** The id of the live session of that client (the `sid` of its leases). */
+export async function sessionIdOf (pool: Pool, appId: number, clientId: string): Promise<string> {
+  const { rows } = await pool.query<{ id: string }>('SELECT id FROM sessions WHERE app_id = $1 AND client_id = $2', [appId, clientId])
+  if (rows.length !== 1) throw new Error(`${rows.length} sessions of client ${clientId}`)
+  return rows[0]!.id
+}
+
+/** Every stored private key (PEM) of the lease signing keys, to look for in logs and answers. */
+export async function storedPrivateKeys (pool: Pool): Promise<string[]> {
+  const { rows } = await pool.query<{ private_key: string }>('SELECT private_key FROM signing_keys WHERE private_key IS NOT NULL')
+  return rows.map(r => r.private_key)
 }

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox'
 import { credentialsStatus } from '../../accounts/credentials.js'
 import { PasswordsBusy } from '../../accounts/passwords.js'
 import { accountReply } from '../account-payload.js'
+import { accountLease, INVALID_NONCE, leaseNonce, Nonce } from '../lease.js'
 import { definePacket } from '../packet.js'
 import { reply } from '../reply.js'
 import { CredentialsType, Text } from '../schema.js'
@@ -22,9 +23,12 @@ export default definePacket({
     login: Text(),
     password: Text(),
     credentials_type: CredentialsType(),
-    license: Type.Optional(Text())
+    license: Type.Optional(Text()),
+    nonce: Nonce
   }),
   async handle (ctx, session, body) {
+    const nonce = leaseNonce(session, body.nonce)
+    if (nonce === null) return INVALID_NONCE
     const { login, password } = body
     const key = body.license ?? null
     if (session.authorization !== null) return reply(Status.AlreadyAuthorized)
@@ -47,9 +51,8 @@ export default definePacket({
     const result = await ctx.withReleasesSettled(() => ctx.repos.sessions.authorizeAccount(input))
     // Deleted since the password was checked.
     if (result.login === null) return NOT_FOUND
-    if (result.status === Status.Ok) {
-      session.authorize({ kind: 'account', accountId: account.id, login: result.login, expiresAt: result.expires_at })
-    }
-    return accountReply(result.status, result)
+    if (result.status !== Status.Ok) return accountReply(result.status, result)
+    session.authorize({ kind: 'account', accountId: account.id, login: result.login, expiresAt: result.expires_at })
+    return accountReply(result.status, result, accountLease(ctx, session, result, nonce))
   }
 })

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import { definePacket } from '../packet.js'
+import { INVALID_NONCE, leaseNonce, Nonce } from '../lease.js'
 import { licenseReply } from '../license-payload.js'
 import { reply } from '../reply.js'
 import { Text } from '../schema.js'
@@ -10,8 +11,10 @@ export default definePacket({
   type: 2,
   name: 'authorize_by_license',
   requires: 'initialized',
-  schema: Type.Object({ license: Text() }),
+  schema: Type.Object({ license: Text(), nonce: Nonce }),
   async handle (ctx, session, body) {
+    const nonce = leaseNonce(session, body.nonce)
+    if (nonce === null) return INVALID_NONCE
     const key = body.license
     if (session.authorization !== null) return reply(Status.AlreadyAuthorized, { license: key })
     if (key.length < 6) return reply(Status.LicenseTooShort, { license: key })
@@ -25,6 +28,9 @@ export default definePacket({
       // session), so it evicts here.
       ctx.licenseCache.changed(result.license_id!)
     }
-    return licenseReply(key, result.status, result, result.now, result.activated_now, ctx.options.timeLeft)
+    const lease = result.status === Status.Ok && session.app.signedLeases === true
+      ? ctx.leases.issue(session, { license: key, levels: result.levels!, expiresAt: result.expires_at }, nonce, ctx.now())
+      : undefined
+    return licenseReply(key, result.status, result, result.now, result.activated_now, ctx.options.timeLeft, undefined, lease)
   }
 })

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox'
 import type { LicenseState } from '../../repositories/licenses.js'
 import type { LicenseSession } from '../../session/state.js'
 import { definePacket, type Outcome, type PacketContext } from '../packet.js'
+import { INVALID_NONCE, leaseNonce, Nonce } from '../lease.js'
 import { licenseFields, licenseReply } from '../license-payload.js'
 import { reply } from '../reply.js'
 import { Status } from '../statuses.js'
@@ -16,33 +17,40 @@ export default definePacket({
   type: 15,
   name: 'get_current_license',
   requires: 'license',
-  schema: Type.Object({}),
-  handle (ctx, session) {
+  schema: Type.Object({ nonce: Nonce }),
+  handle (ctx, session, body) {
+    const nonce = leaseNonce(session, body.nonce)
+    if (nonce === null) return INVALID_NONCE
     const cached = ctx.licenseCache.peek(session.authorization.licenseId)
-    return cached !== undefined ? answer(ctx, session.authorization.key, cached) : afresh(ctx, session)
+    return cached !== undefined ? answer(ctx, session, cached, nonce) : afresh(ctx, session, nonce)
   }
 })
 
-async function afresh (ctx: PacketContext, session: LicenseSession): Promise<Outcome> {
-  const { licenseId, key } = session.authorization
+async function afresh (ctx: PacketContext, session: LicenseSession, nonce: string | undefined): Promise<Outcome> {
+  const { licenseId } = session.authorization
   const license = await ctx.licenseCache.fetch(licenseId)
   if (license === undefined) {
     // Deleted under us: the session no longer holds anything.
     await ctx.releaseAuthorization(session)
     return NOT_AUTHORIZED
   }
-  return answer(ctx, key, license)
+  return answer(ctx, session, license, nonce)
 }
 
-function answer (ctx: PacketContext, key: string, license: LicenseState): Outcome {
+function answer (ctx: PacketContext, session: LicenseSession, license: LicenseState, nonce: string | undefined): Outcome {
+  const { key } = session.authorization
   // This server's clock, not the one the state was read at: the entry may be old.
-  const now = ctx.now() / 1000
+  const nowMs = ctx.now()
+  const now = nowMs / 1000
   const status = license.blacklisted
     ? Status.LicenseBlacklisted
     : license.paused_at !== null
       ? Status.LicensePaused
       : license.expires_at === null || license.expires_at <= now ? Status.LicenseExpired : Status.Ok
-  return licenseReply(key, status, license, now, false, ctx.options.timeLeft, fieldsOf(key, license))
+  const lease = status === Status.Ok && session.app.signedLeases === true
+    ? ctx.leases.issue(session, { license: key, levels: license.levels!, expiresAt: license.expires_at }, nonce, nowMs)
+    : undefined
+  return licenseReply(key, status, license, now, false, ctx.options.timeLeft, fieldsOf(key, license), lease)
 }
 
 /**

@@ -32,7 +32,7 @@ export default definePacket({
     const status = local === 0 ? result.status : local
 
     if (status === Status.Ok) {
-      const app = { id: result.app_id!, name: result.app_name ?? '', version: result.app_version ?? '' }
+      const app = { id: result.app_id!, name: result.app_name ?? '', version: result.app_version ?? '', signedLeases: result.signed_leases === true }
       session.initialize(app, clientId)
       return reply(status, { app_name: app.name, app_version: app.version })
     }
