@@ -348,15 +348,10 @@ describe('limits', () => {
 })
 
 describe('replacing a file while it downloads', () => {
-  let slow: TestServer
-  before(async t => {
+  test('the download under way finishes with the old bytes, kept past the hold; a second one meanwhile gets 503', async t => {
     // Every chunk read waits, so a download takes a while; a hold of 300 ms is renewed every 100 ms.
     const pool = slowPool(db.pool, 'FROM file_chunks', 250)
-    slow = await startServer(t, db, { adminTokens: [TOKEN], pool, connectionString: undefined, fileUrlTtlMs: 300, fileDownloadsMax: 1 })
-  })
-  after(async () => { await slow?.close() })
-
-  test('the download under way finishes with the old bytes, kept past the hold; a second one meanwhile gets 503', async () => {
+    const slow = await startServer(t, db, { adminTokens: [TOKEN], pool, connectionString: undefined, fileUrlTtlMs: 300, fileDownloadsMax: 1 })
     const { app, client } = await authorizedClient(slow)
     const old = pattern(2 * CHUNK_BYTES + 10, 11)
     const replacement = pattern(1000, 12)
