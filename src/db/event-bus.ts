@@ -56,6 +56,12 @@ export class PostgresEventBus implements EventBus {
       client.end().catch(() => {})
       throw err
     }
+    // Closed while this reconnect was under way: the connection must not outlive the
+    // bus, or it keeps the process alive.
+    if (this.closed) {
+      await client.end().catch(() => {})
+      return
+    }
     this.client = client
     this.retryMs = 100
     this.listener.up()
