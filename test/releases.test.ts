@@ -20,7 +20,8 @@ function counting (pool: pg.Pool): pg.Pool {
     get (target, prop, receiver) {
       if (prop !== 'query') return Reflect.get(target, prop, receiver)
       return (...args: unknown[]) => {
-        if (typeof args[0] === 'string' && args[0].includes('lw_end_sessions(')) endStatements++
+        const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string } | undefined)?.text
+        if (text?.includes('lw_end_sessions(') === true) endStatements++
         return (target.query as (...a: unknown[]) => unknown).apply(target, args)
       }
     }
