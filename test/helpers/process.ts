@@ -23,7 +23,7 @@ export async function spawnService (env: Record<string, string>): Promise<Servic
   child.stderr!.on('data', chunk => { stderr += chunk.toString() })
   const port = await new Promise<number>((resolve, reject) => {
     // A first start compiles PGlite's WebAssembly: tens of seconds on a busy machine.
-    const timer = setTimeout(() => reject(new Error(`service did not start: ${stderr}`)), 60000)
+    const timer = setTimeout(() => reject(new Error(`service did not start: ${stderr}`)), 150000)
     createInterface({ input: child.stdout! }).on('line', line => {
       let entry: Record<string, unknown>
       try { entry = JSON.parse(line) as Record<string, unknown> } catch { return }
