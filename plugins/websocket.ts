@@ -1,7 +1,13 @@
 import type { ServerResponse } from 'node:http'
 import rateLimit from '@fastify/rate-limit'
+import type { IncomingMessage } from 'node:http'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { ResolvedOptions } from '../src/options.js'
+import { newResumeToken } from '../src/session/resumption.js'
+
+/** The Resume-Id token of an upgrade, on its raw request until the socket is wired. */
+const RESUME_TOKEN = Symbol('licensewire.resumeToken')
+type UpgradeRequest = IncomingMessage & { [RESUME_TOKEN]?: string }
 
 /** The WebSocket route, with the per-IP upgrade limit (HTTP 429 + Retry-After). */
 export default async function licensewireWebsocket (app: FastifyInstance, options: ResolvedOptions): Promise<void> {
@@ -9,9 +15,23 @@ export default async function licensewireWebsocket (app: FastifyInstance, option
   if (!app.hasDecorator('rateLimit')) await app.register(rateLimit, { global: false })
 
   const hub = app.licensewireHub
+  const resumable = options.resumeWindowMs > 0
+  if (resumable) {
+    // Every accepted upgrade of our route answers with a fresh Resume-Id (docs/protocol.md
+    // §9); other WebSocket routes of a host app are left alone. A draining instance
+    // gives none: the client keeps the token it has and resumes elsewhere.
+    app.websocketServer.on('headers', (headers: string[], request: UpgradeRequest) => {
+      const token = request[RESUME_TOKEN]
+      if (token !== undefined && !hub.draining) headers.push(`Resume-Id: ${token}`)
+      else delete request[RESUME_TOKEN]
+    })
+  }
   app.get(options.wsPath, {
     websocket: true,
-    config: { rateLimit: { max: options.connectRateLimitMax, timeWindow: options.connectRateLimitWindowMs } }
+    config: { rateLimit: { max: options.connectRateLimitMax, timeWindow: options.connectRateLimitWindowMs } },
+    onRequest: resumable
+      ? async request => { (request.raw as UpgradeRequest)[RESUME_TOKEN] = newResumeToken() }
+      : undefined
   }, (socket, request) => {
     // The upgrade's request and reply would otherwise live as long as the socket (about
     // 2 KiB a session with their headers): @fastify/websocket assigns its placeholder
@@ -20,7 +40,11 @@ export default async function licensewireWebsocket (app: FastifyInstance, option
     const placeholder = (request.socket as { _httpMessage?: ServerResponse | null })._httpMessage
     if (placeholder?.socket === request.socket) placeholder.detachSocket(request.socket)
     socket.removeAllListeners('error')
-    hub.connect(socket, request.ip, originOf(request))
+    const claim = request.headers['resume-id']
+    hub.connect(socket, request.ip, originOf(request), {
+      token: (request.raw as UpgradeRequest)[RESUME_TOKEN] ?? null,
+      claim: typeof claim === 'string' ? claim : undefined
+    })
   })
 }
 

@@ -47,6 +47,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): ServiceConfig
     maxBufferedBytes: int(env, 'MAX_BUFFERED_BYTES'),
     heartbeatMs: int(env, 'HEARTBEAT_MS'),
     sessionLeaseMs: int(env, 'SESSION_LEASE_MS'),
+    resumeWindowMs: int(env, 'RESUME_WINDOW_MS'),
     poolMax: int(env, 'DATABASE_POOL_MAX'),
     accountCreateLimit: int(env, 'ACCOUNT_CREATE_LIMIT'),
     accountCreateWindowMs: int(env, 'ACCOUNT_CREATE_WINDOW_MS'),

@@ -41,6 +41,8 @@ export const OptionsSchema = Type.Object({
   maxBufferedBytes: Type.Integer({ minimum: 1024, default: 1024 * 1024 }),
   heartbeatMs: PositiveMs(25000),
   sessionLeaseMs: Type.Integer({ minimum: 300, default: 30000 }),
+  /** How long a dropped session may be resumed with its Resume-Id (docs/protocol.md §9); 0 turns resumption off. */
+  resumeWindowMs: Type.Integer({ minimum: 0, maximum: 86_400_000, default: 60000 }),
   /** Accounts one client IP may create without a license per window, per app (status 5). */
   accountCreateLimit: Type.Integer({ minimum: 1, default: 3 }),
   accountCreateWindowMs: PositiveMs(86_400_000),

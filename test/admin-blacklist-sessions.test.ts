@@ -109,7 +109,7 @@ test('sessions: listed across instances with their license; DELETE publishes the
   const items: Record<string, unknown>[] = res.body.items
   assert.equal(items.length, 3)
   for (const item of items) {
-    assert.deepEqual(Object.keys(item).sort(), ['authorized_at', 'client_id', 'id', 'initialized_at', 'instance_id', 'ip_address', 'license', 'login'])
+    assert.deepEqual(Object.keys(item).sort(), ['authorized_at', 'client_id', 'id', 'initialized_at', 'instance_id', 'ip_address', 'license', 'login', 'suspended_until'])
     assert.match(String(item.initialized_at), ISO)
   }
   const byClient = Object.fromEntries(items.map(i => [i.client_id, i]))

@@ -72,10 +72,10 @@ describe('connect limit and stray upgrades', () => {
 })
 
 describe('graceful shutdown', () => {
-  test('in-flight packets are answered, then 1001 "server going away", and the instance gives up its slots', async t => {
+  test('in-flight packets are answered, then 1001 "server going away", and the instance gives up its slots (resumption off)', async t => {
     const own = await createApp(db.pool)
     const keys = await Promise.all([createLicense(db.pool, own.id), createLicense(db.pool, own.id)])
-    const draining = await startServer(t, { ...db, real: false, pool: slowPool(db.pool, 'lw_authorize_license', 400) }, { migrate: false, events: 'local' })
+    const draining = await startServer(t, { ...db, real: false, pool: slowPool(db.pool, 'lw_authorize_license', 400) }, { migrate: false, events: 'local', resumeWindowMs: 0 })
     const a = await TestClient.connect(draining.wsUrl)
     const b = await TestClient.connect(draining.wsUrl)
     await a.initialize(own.key, 'device-00a1')

@@ -39,10 +39,10 @@ describe('app session quota on one instance', () => {
     b.close()
   })
 
-  test('a dead peer (no pong) is terminated and its slot released', async t => {
+  test('a dead peer (no pong) is terminated, and its slot released when its resume window ends', async t => {
     const app = await createApp(db.pool)
     const key = await createLicense(db.pool, app.id)
-    const quick = await startServer(t, db, { heartbeatMs: 150 })
+    const quick = await startServer(t, db, { heartbeatMs: 150, resumeWindowMs: 300, sessionLeaseMs: 600 })
     const ws = new WebSocket(quick.wsUrl, { autoPong: false })
     const messages: Record<string, unknown>[] = []
     ws.on('message', d => messages.push(JSON.parse(d.toString()) as Record<string, unknown>))

@@ -31,7 +31,8 @@ function counting (pool: pg.Pool): pg.Pool {
 before(async t => {
   db = await testDatabase(t)
   server = await startServer(t, { ...db, real: false, pool: counting(failingPool(db.pool, () => failing)) },
-    { migrate: false, events: 'local', sessionLeaseMs: 3000, connectRateLimitMax: 10000 })
+    // Dropped sockets end at once rather than being suspended for resumption.
+    { migrate: false, events: 'local', sessionLeaseMs: 3000, connectRateLimitMax: 10000, resumeWindowMs: 0 })
 })
 
 async function authorizedClients (n: number): Promise<{ appId: number, clients: TestClient[] }> {

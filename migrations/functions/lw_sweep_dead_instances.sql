@@ -1,4 +1,6 @@
--- Removes instances whose lease ran out, with their sessions and slots.
+-- Removes instances whose lease ran out, with their sessions and slots, and suspended
+-- sessions whose resume window ended. A suspended session belongs to no instance
+-- (docs/protocol.md §9): it outlives the instance that suspended it.
 CREATE OR REPLACE FUNCTION lw_sweep_dead_instances () RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -7,7 +9,7 @@ BEGIN
   WITH dead AS (
     DELETE FROM instances WHERE lease_expires_at < clock_timestamp() RETURNING id
   ), gone AS (
-    DELETE FROM sessions s USING dead WHERE s.instance_id = dead.id
+    DELETE FROM sessions s USING dead WHERE s.instance_id = dead.id AND s.suspended_until IS NULL
       RETURNING s.app_id, s.authorized_at
   ), freed AS (
     SELECT g.app_id, count(*)::integer AS n FROM gone g
@@ -23,10 +25,21 @@ BEGIN
     DELETE FROM sessions s
       WHERE NOT EXISTS (SELECT 1 FROM instances i WHERE i.id = s.instance_id)
         AND s.initialized_at < clock_timestamp() - interval '1 minute'
+        AND s.suspended_until IS NULL
       RETURNING s.app_id, s.authorized_at
   ), freed AS (
     SELECT o.app_id, count(*)::integer AS n FROM orphan o
       WHERE o.authorized_at IS NOT NULL GROUP BY o.app_id
+  )
+  UPDATE apps SET authorized_sessions = apps.authorized_sessions - freed.n
+    FROM freed WHERE apps.id = freed.app_id;
+  -- Windows that ended: each row is deleted once, so its slot is freed once.
+  WITH expired AS (
+    DELETE FROM sessions s WHERE s.suspended_until < clock_timestamp()
+      RETURNING s.app_id, s.authorized_at
+  ), freed AS (
+    SELECT e.app_id, count(*)::integer AS n FROM expired e
+      WHERE e.authorized_at IS NOT NULL GROUP BY e.app_id
   )
   UPDATE apps SET authorized_sessions = apps.authorized_sessions - freed.n
     FROM freed WHERE apps.id = freed.app_id;

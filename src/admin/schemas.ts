@@ -222,7 +222,11 @@ export const SessionItem = Type.Object({
   license: Nullable(Type.String({ description: 'key of the license the session is authorized with' })),
   login: Nullable(Type.String({ description: 'login of the account the session is authorized with' })),
   initialized_at: DateTime,
-  authorized_at: Nullable(DateTime)
+  authorized_at: Nullable(DateTime),
+  suspended_until: Nullable(Type.String({
+    format: 'date-time',
+    description: 'set while the connection dropped and the session waits to be resumed (its slot stays held until then); instance_id is then the instance that suspended it'
+  }))
 })
 export type SessionItemJson = Static<typeof SessionItem>
 

@@ -13,13 +13,15 @@ export class SessionsService {
 
   /**
    * The instance holding the session closes it (event 1, close 4100) and removes its
-   * row; the row stays until then, so the quota stays true meanwhile.
+   * row; the row stays until then, so the quota stays true meanwhile. A suspended
+   * session has no instance: it ends here, and can no longer be resumed.
    */
   async disconnect (appId: number, sessionId: string): Promise<void> {
     if (!await this.ctx.repos.adminSessions.exists(appId, sessionId)) {
       await requireApp(this.ctx.repos, appId)
       throw notFound('session not found')
     }
+    if (await this.ctx.repos.adminSessions.endSuspended(appId, sessionId)) return
     await this.ctx.publish({ type: 'session_disconnected', appId, sessionId })
   }
 }

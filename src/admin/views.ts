@@ -67,7 +67,8 @@ export function sessionJson (row: SessionListRow): SessionItemJson {
     license: row.license,
     login: row.login,
     initialized_at: iso(row.initialized_at),
-    authorized_at: isoOrNull(row.authorized_at)
+    authorized_at: isoOrNull(row.authorized_at),
+    suspended_until: isoOrNull(row.suspended_until)
   }
 }
 

@@ -23,7 +23,9 @@ export const Close = {
   BrokenEnvelope: close(4300, "packet does not contain mandatory 'type' and/or 'id' fields"),
   UnknownType: close(4301, 'invalid handler type specified'),
   InvalidBody: close(4302, 'invalid request body'),
-  UnsupportedData: close(4304, 'received unsupported data')
+  UnsupportedData: close(4304, 'received unsupported data'),
+  ResumeFailed: close(4400, 'failed to resume session'),
+  ResumeNotFound: close(4401, 'resume ID was not found or it is expired')
 } as const
 
 export function rateLimitedFor (seconds: number): CloseSpec {

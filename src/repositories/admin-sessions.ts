@@ -12,6 +12,8 @@ export interface SessionListRow {
   login: string | null
   initialized_at: Date
   authorized_at: Date | null
+  /** Set while the session is suspended, waiting to be resumed (docs/protocol.md §9). */
+  suspended_until: Date | null
 }
 
 /** Live sessions as the management API lists them: the rows of every instance. */
@@ -20,11 +22,20 @@ export class AdminSessionsRepository {
 
   async list (appId: number): Promise<SessionListRow[]> {
     const { rows } = await query<SessionListRow>(this.pool, 
-      `SELECT s.id, s.instance_id, s.client_id, s.ip_address, l.key AS license, u.login, s.initialized_at, s.authorized_at
+      `SELECT s.id, s.instance_id, s.client_id, s.ip_address, l.key AS license, u.login, s.initialized_at, s.authorized_at, s.suspended_until
          FROM sessions s LEFT JOIN licenses l ON l.id = s.license_id LEFT JOIN accounts u ON u.id = s.account_id
         WHERE s.app_id = $1
         ORDER BY s.initialized_at, s.id`, [appId])
     return rows
+  }
+
+  /** Ends the session if it is suspended (no instance holds it to close); true when it did. */
+  async endSuspended (appId: number, sessionId: string): Promise<boolean> {
+    const { rows } = await query<{ n: number }>(this.pool,
+      `SELECT lw_end_sessions(ARRAY(
+         SELECT id FROM sessions WHERE app_id = $1 AND id = $2 AND suspended_until IS NOT NULL)) AS n`,
+      [appId, sessionId])
+    return rows[0]!.n === 1
   }
 
   async exists (appId: number, sessionId: string): Promise<boolean> {

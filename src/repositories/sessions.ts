@@ -1,6 +1,7 @@
 import type { Pool } from 'pg'
 import type { AccountView } from './accounts.js'
 import { query } from '../db/query.js'
+import type { SessionStateJson } from '../session/state.js'
 
 export interface InitializeResult {
   /** 0 = the IP is cooling down; -1 = only the cool-down was asked about and there is none. */
@@ -58,6 +59,23 @@ export interface AccountAuthorizeInput {
   ip: string
 }
 
+/** A dropped session as it is suspended (docs/protocol.md §9). */
+export interface SuspendInput {
+  id: string
+  /** SHA-256 of its Resume-Id token, hex. */
+  hash: string
+  state: SuspendedState
+}
+
+/** What a suspended session keeps: its state and its last answers (id, frame), oldest first. */
+export interface SuspendedState {
+  session: SessionStateJson
+  answers: [number, string][]
+}
+
+/** status 1: resumed, with its state; 0: unknown token or window ended; 2: may not resume (ended now). */
+export type ResumeResult = { status: 1, state: SuspendedState } | { status: 0 | 2, state: null }
+
 /** The answer of an account authorization: the account as stored afterwards, absent with 200. */
 export type AccountAuthorizeResult = { status: number, now: number } & ({ login: null } | AccountView)
 
@@ -98,6 +116,23 @@ export class SessionsRepository {
   async endMany (sessionIds: string[]): Promise<number> {
     const { rows } = await query<{ n: number }>(this.pool, 'SELECT lw_end_sessions($1::uuid[]) AS n', [sessionIds])
     return rows[0]!.n
+  }
+
+  /**
+   * Suspends dropped sessions of this instance, keeping their slots for `windowMs`;
+   * returns how many were still there to suspend.
+   */
+  async suspendMany (instanceId: string, sessions: SuspendInput[], windowMs: number): Promise<number> {
+    const { rows } = await query<{ n: number }>(this.pool,
+      'SELECT lw_suspend_sessions($1, $2::jsonb, $3) AS n', [instanceId, JSON.stringify(sessions), windowMs])
+    return rows[0]!.n
+  }
+
+  /** Claims the suspended session of this token hash for this instance; single use. */
+  async resume (hash: Buffer, instanceId: string): Promise<ResumeResult> {
+    const { rows } = await query<ResumeResult>(this.pool,
+      'SELECT * FROM lw_resume_session($1, $2)', [hash, instanceId])
+    return rows[0]!
   }
 
   /** Ends the instance's rows older than `minAgeMs` that are not among `live`; returns how many. */

@@ -5,6 +5,17 @@ import type { BufferWatch } from './buffer-watch.js'
 import type { SessionState } from './state.js'
 
 const DONE = Promise.resolve()
+/** Answers kept for a resumed session to replay (docs/protocol.md §9). */
+export const KEPT_ANSWERS = 64
+
+/** Settings every connection of an instance shares: one object for all. */
+export interface ConnectionSettings {
+  /** The rate bucket (docs/protocol.md §4). */
+  capacity: number
+  windowMs: number
+  /** Resumption is on: keep the last answers, so a resumed session can replay them. */
+  keepAnswers: boolean
+}
 
 /**
  * One socket's transport: the ordered step queue, the rate bucket, and the flags the
@@ -18,6 +29,8 @@ export class Connection {
   alive = true
   /** No more frames are taken once a close has been decided. */
   closing = false
+  /** The drain suspended this session in the database: its close ends nothing. */
+  handedOver = false
   /** When the upgrade was accepted (ms); the Initialize deadline counts from it. */
   readonly openedAt: number
   // The rate bucket (docs/protocol.md §4), kept inline: one object less per session.
@@ -25,17 +38,28 @@ export class Connection {
   private refilledAt: number
   /** The last queued step while any is pending; null when idle. */
   private tail: Promise<void> | null = null
+  /** The last answers as id, frame, id, frame, …: a ring once full (`answersAt` is its oldest). */
+  private answers: (number | string)[] | null = null
+  private answersAt = 0
+  /** Answers of the suspended session this one resumed, each replayed once. */
+  private replays: Map<number, string> | null = null
 
   constructor (
     readonly socket: WebSocket,
-    readonly state: SessionState,
-    private readonly bucket: { capacity: number, windowMs: number },
+    private _state: SessionState,
+    private readonly settings: ConnectionSettings,
     private readonly buffers: BufferWatch,
-    now: number
+    now: number,
+    /** This connection's Resume-Id token (null: resumption is off). Never logged. */
+    readonly resumeToken: string | null = null
   ) {
     this.openedAt = now
-    this.tokens = bucket.capacity
+    this.tokens = settings.capacity
     this.refilledAt = now
+  }
+
+  get state (): SessionState {
+    return this._state
   }
 
   get id (): string {
@@ -44,7 +68,7 @@ export class Connection {
 
   /** Takes one token from the bucket; false when it is empty. */
   takeToken (now = Date.now()): boolean {
-    const { capacity, windowMs } = this.bucket
+    const { capacity, windowMs } = this.settings
     this.tokens = Math.min(capacity, this.tokens + ((now - this.refilledAt) * capacity) / windowMs)
     this.refilledAt = now
     if (this.tokens < 1) return false
@@ -79,7 +103,50 @@ export class Connection {
   }
 
   reply (id: number, answer: Reply): void {
-    this.send(encodeReply(id, answer))
+    const frame = encodeReply(id, answer)
+    // Kept even when the socket is gone already: a resumed session replays it.
+    if (this.settings.keepAnswers) this.keep(id, frame)
+    this.send(frame)
+  }
+
+  private keep (id: number, frame: string): void {
+    const answers = this.answers ??= []
+    if (answers.length < KEPT_ANSWERS * 2) {
+      answers.push(id, frame)
+      return
+    }
+    answers[this.answersAt] = id
+    answers[this.answersAt + 1] = frame
+    this.answersAt = (this.answersAt + 2) % (KEPT_ANSWERS * 2)
+  }
+
+  /** The last answers sent, oldest first. */
+  lastAnswers (): [number, string][] {
+    const answers = this.answers ?? []
+    const ordered = [...answers.slice(this.answersAt), ...answers.slice(0, this.answersAt)]
+    const pairs: [number, string][] = []
+    for (let i = 0; i < ordered.length; i += 2) pairs.push([ordered[i] as number, ordered[i + 1] as string])
+    return pairs
+  }
+
+  /** Takes over a suspended session: its state, and its answers to replay. */
+  resume (state: SessionState, answers: [number, string][]): void {
+    this._state = state
+    this.replays = new Map(answers)
+    for (const [id, frame] of answers) this.keep(id, frame)
+  }
+
+  /**
+   * Resends the stored answer when the resumed session already answered this id;
+   * false when it did not, and the packet runs as usual. Each answer replays once.
+   */
+  replay (id: number): boolean {
+    const frame = this.replays?.get(id)
+    if (frame === undefined) return false
+    this.replays!.delete(id)
+    if (this.replays!.size === 0) this.replays = null
+    this.send(frame)
+    return true
   }
 
   /** Sends a panel event, to subscribed sessions only. */

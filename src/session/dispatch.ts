@@ -76,6 +76,8 @@ export class Dispatcher {
     const packet = this.registry.get(type)
     if (packet === undefined) return connection.close(Close.UnknownType)
     if (!withinRate) return this.rateLimited(connection)
+    // A resumed session answers an id it answered before the drop again, without running it.
+    if (connection.replay(id)) return
     const session = connection.state
     const { requires } = packet.definition
     if (requires !== 'nothing' && !session.initialized) return connection.close(Close.NotInitialized)

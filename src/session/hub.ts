@@ -7,7 +7,7 @@ import { Leases } from '../leases/lease.js'
 import { Close, initDeadline, type CloseSpec } from '../protocol/close-codes.js'
 import type { PacketContext, PacketDefinition } from '../protocol/packet.js'
 import { BufferWatch } from './buffer-watch.js'
-import { Connection } from './connection.js'
+import { Connection, type ConnectionSettings } from './connection.js'
 import { CoverageCheck } from './coverage.js'
 import { Dispatcher, stepFailed, type PacketRecorder } from './dispatch.js'
 import { ExpiryWatcher } from './expiry-watcher.js'
@@ -17,7 +17,9 @@ import { InstanceLease } from './instance-lease.js'
 import { LicenseCache } from './license-cache.js'
 import { LiveEvents } from './live-events.js'
 import { Releases } from './releases.js'
+import { Resumption } from './resumption.js'
 import { SessionState } from './state.js'
+import type { SuspendInput } from '../repositories/sessions.js'
 
 export interface HubMetrics {
   opened: () => void
@@ -51,6 +53,7 @@ export class Hub {
   draining = false
   readonly ctx: PacketContext
   readonly liveEvents: LiveEvents
+  readonly resumption: Resumption
   private readonly dispatcher: Dispatcher
   private readonly releases: Releases
   private readonly lease: InstanceLease
@@ -58,8 +61,8 @@ export class Hub {
   private readonly deadlines: InitDeadlines
   private readonly expiry: ExpiryWatcher
   private readonly buffers: BufferWatch
-  /** The rate bucket's settings, one object shared by every connection. */
-  private readonly bucket: { capacity: number, windowMs: number }
+  /** One object shared by every connection. */
+  private readonly settings: ConnectionSettings
   private readonly listeners: {
     message: (this: WebSocket, data: Buffer, isBinary: boolean) => void
     ping: (this: WebSocket) => void
@@ -78,7 +81,7 @@ export class Hub {
     const { repos, options, instanceId, log } = deps
     const now = deps.now ?? Date.now
     const licenseCache = new LicenseCache(id => repos.licenses.current(id))
-    this.releases = new Releases(repos.sessions, licenseCache, log)
+    this.releases = new Releases(repos.sessions, licenseCache, log, instanceId, options.resumeWindowMs)
     this.ctx = {
       repos,
       options,
@@ -106,8 +109,13 @@ export class Hub {
       }, err => stepFailed(log, connection, err))
     }, now)
     this.buffers = new BufferWatch(options.maxBufferedBytes, now)
-    this.bucket = { capacity: options.rateLimitPackets, windowMs: options.rateLimitWindowMs }
+    this.settings = {
+      capacity: options.rateLimitPackets,
+      windowMs: options.rateLimitWindowMs,
+      keepAnswers: options.resumeWindowMs > 0
+    }
     this.expiry = new ExpiryWatcher(this.connections, repos.licenses, coverage, this.releases, log, now)
+    this.resumption = new Resumption(repos.sessions, this.releases, this.liveEvents, instanceId, options.resumeWindowMs, log)
 
     const { dispatcher } = this
     const closed = (connection: Connection, code: number): void => this.closed(connection, code)
@@ -136,11 +144,15 @@ export class Hub {
     this.expiry.start()
   }
 
-  /** Wires one upgraded socket. Listeners are attached before anything awaits. */
-  connect (socket: WebSocket, ip: string, origin = ''): Connection {
+  /**
+   * Wires one upgraded socket. Listeners are attached before anything awaits.
+   * `resume`: the socket's own Resume-Id token (null when resumption is off), and the
+   * token it came with to take a suspended session over, if any.
+   */
+  connect (socket: WebSocket, ip: string, origin = '', resume: { token: string | null, claim?: string } = { token: null }): Connection {
     const { now } = this.ctx
     const connection = new Connection(socket, new SessionState(randomUUID(), ip, origin),
-      this.bucket, this.buffers, now())
+      this.settings, this.buffers, now(), resume.token)
     const wired = socket as WiredSocket
     wired[CONNECTION] = connection
     this.connections.add(connection)
@@ -151,27 +163,61 @@ export class Hub {
     socket.on('pong', l.pong)
     socket.on('error', l.error)
     socket.on('close', l.close)
-    if (this.draining) connection.close(Close.GoingAway)
-    else this.deadlines.add(connection)
+    if (this.draining) {
+      connection.close(Close.GoingAway)
+    } else {
+      this.deadlines.add(connection)
+      const { claim } = resume
+      if (claim !== undefined) {
+        connection.enqueue(() => this.resumption.claim(connection, claim), err => stepFailed(this.ctx.log, connection, err))
+      }
+    }
     return connection
   }
 
   private closed (connection: Connection, code: number): void {
+    const closedByServer = connection.closing
     connection.closing = true
     this.connections.delete(connection)
     this.metrics.closed(code)
+    // The drain suspended it already, before its 1001.
+    if (connection.handedOver) return
+    const suspend = this.resumption.mayResume(code, closedByServer) && !this.lease.isRetired
+      ? () => this.resumption.snapshot(connection)
+      : undefined
     // After any packet still in flight, so an authorize that lands is released too.
-    this.releases.end(connection, !this.lease.isRetired)
+    this.releases.end(connection, !this.lease.isRetired, suspend)
   }
 
-  /** Closes every session, each after the packet it is on; resolves when all are closed. */
-  private async closeAll (spec: CloseSpec): Promise<void> {
+  /**
+   * Closes every session, each after the packet it is on; resolves when all are closed.
+   * `handOver`: suspend each batch's sessions in one statement before its close goes
+   * out, so a client can resume on another instance as soon as it hears the close.
+   */
+  private async closeAll (spec: CloseSpec, handOver = false): Promise<void> {
     const connections = [...this.connections]
     for (let i = 0; i < connections.length; i += DRAIN_BATCH) {
-      await Promise.all(connections.slice(i, i + DRAIN_BATCH).map(connection => {
+      const batch = connections.slice(i, i + DRAIN_BATCH)
+      const suspended: SuspendInput[] = []
+      const handed: Connection[] = []
+      await Promise.all(batch.map(connection => {
         connection.closing = true
-        return connection.enqueue(() => connection.close(spec), err => stepFailed(this.ctx.log, connection, err))
+        return connection.enqueue(() => {
+          const snapshot = handOver ? this.resumption.snapshot(connection) : null
+          if (snapshot === null) return
+          suspended.push(snapshot)
+          handed.push(connection)
+        }, err => stepFailed(this.ctx.log, connection, err))
       }))
+      if (suspended.length > 0) {
+        try {
+          await this.releases.suspendNow(suspended)
+          for (const connection of handed) connection.handedOver = true
+        } catch (err) {
+          this.ctx.log.error({ err, sessions: suspended.length }, 'could not suspend drained sessions; they end instead')
+        }
+      }
+      for (const connection of batch) connection.close(spec)
       await new Promise(resolve => setImmediate(resolve))
     }
   }
@@ -179,12 +225,13 @@ export class Hub {
   /**
    * Graceful drain: take no more frames, let every session finish the packet it is
    * on, close with 1001 in batches, then give up this instance's sessions at once.
+   * With resumption on, each batch is suspended first: its clients resume elsewhere.
    */
   async drain (): Promise<void> {
     if (this.draining) return
     this.draining = true
     this.stop()
-    await this.closeAll(Close.GoingAway)
+    await this.closeAll(Close.GoingAway, this.resumption.enabled)
     await this.lease.retire()
     this.releases.stop()
   }

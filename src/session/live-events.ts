@@ -1,13 +1,14 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { AccountEvent, LicenseEvent, type AppEvent, type BusListener } from '../events.js'
 import type { LeaseKeys } from '../leases/keys.js'
-import type { SessionsRepository } from '../repositories/sessions.js'
+import type { SessionsRepository, SessionState as SessionStateRow } from '../repositories/sessions.js'
 import type { Connection } from './connection.js'
 import type { CoverageCheck } from './coverage.js'
 import { stepFailed } from './dispatch.js'
 import type { LicenseCache } from './license-cache.js'
-import { effectOn } from './panel-events.js'
+import { effectOn, type Effect } from './panel-events.js'
 import type { Releases } from './releases.js'
+import type { SessionState } from './state.js'
 
 /**
  * Admin changes reaching this instance's sessions (docs/protocol.md §7 event table): what the
@@ -27,23 +28,35 @@ export class LiveEvents {
   /** Applies an event to the sessions it touches, each after the packet it is on. */
   apply (event: AppEvent, among: Iterable<Connection> = this.connections): void {
     for (const connection of among) {
-      const session = connection.state
-      const effect = effectOn(event, session)
+      const effect = this.effect(event, connection)
       if (effect === undefined) continue
-      if (event.type === 'app_version_changed') session.appVersionChanged(event.version)
-      if (event.type === 'app_signed_leases_changed') {
-        session.signedLeasesChanged(event.signedLeases)
-        continue
-      }
-      // A close is decided now (no more frames), but waits for the packet in flight.
-      if (effect.close !== undefined) connection.closing = true
-      connection.enqueue(async () => {
-        if (effect.dropAuthorization === true) await this.releases.dropAuthorization(session)
-        if (effect.checkCoverage === true) await this.coverage.check(connection)
-        if (effect.event !== undefined) connection.push(effect.event.type, effect.event.content)
-        if (effect.close !== undefined) connection.close(effect.close)
-      }, err => stepFailed(this.log, connection, err))
+      connection.enqueue(() => this.carryOut(connection, effect), err => stepFailed(this.log, connection, err))
     }
+  }
+
+  /**
+   * What the event does to this session; state changes that need no database happen
+   * here. A close is decided now (no more frames), though it waits for the packet in flight.
+   */
+  private effect (event: AppEvent, connection: Connection): Effect | undefined {
+    const session = connection.state
+    const effect = effectOn(event, session)
+    if (effect === undefined) return undefined
+    if (event.type === 'app_version_changed') session.appVersionChanged(event.version)
+    if (event.type === 'app_signed_leases_changed') {
+      session.signedLeasesChanged(event.signedLeases)
+      return undefined
+    }
+    if (effect.close !== undefined) connection.closing = true
+    return effect
+  }
+
+  private async carryOut (connection: Connection, effect: Effect): Promise<void> {
+    const session = connection.state
+    if (effect.dropAuthorization === true) await this.releases.dropAuthorization(session)
+    if (effect.checkCoverage === true) await this.coverage.check(connection)
+    if (effect.event !== undefined) connection.push(effect.event.type, effect.event.content)
+    if (effect.close !== undefined) connection.close(effect.close)
   }
 
   /** How this instance reacts to what the event bus hears. */
@@ -75,8 +88,24 @@ export class LiveEvents {
    * and apply what was missed, as the events themselves would have.
    */
   async reconcile (): Promise<void> {
-    const live = [...this.connections].filter(c => c.state.initialized)
-    if (live.length === 0) return
+    for (const [connection, missed] of await this.missed([...this.connections])) this.apply(missed, [connection])
+  }
+
+  /**
+   * A resumed session, within its first step: what changed while it was suspended is
+   * applied before any of its packets runs (docs/protocol.md §9).
+   */
+  async catchUp (connection: Connection): Promise<void> {
+    for (const [, missed] of await this.missed([connection])) {
+      const effect = this.effect(missed, connection)
+      if (effect !== undefined) await this.carryOut(connection, effect)
+    }
+  }
+
+  /** For each of these sessions that missed a change, the event that stands for it. */
+  private async missed (connections: Connection[]): Promise<[Connection, AppEvent][]> {
+    const live = connections.filter(c => c.state.initialized)
+    if (live.length === 0) return []
     const states = await this.sessions.states(live.map(({ state }) => ({
       id: state.id,
       app_id: state.app!.id,
@@ -85,34 +114,42 @@ export class LiveEvents {
       account_id: state.authorization?.kind === 'account' ? state.authorization.accountId : null
     })))
     const byId = new Map(live.map(c => [c.id, c]))
-    for (const found of states) {
-      const connection = byId.get(found.id)
+    const found: [Connection, AppEvent][] = []
+    for (const row of states) {
+      const connection = byId.get(row.id)
       if (connection === undefined) continue
       const { state } = connection
-      const appId = state.app!.id
-      const auth = state.authorization
-      if (found.signed_leases !== null && found.signed_leases !== (state.app!.signedLeases === true)) {
-        state.signedLeasesChanged(found.signed_leases)
+      if (row.signed_leases !== null && row.signed_leases !== (state.app!.signedLeases === true)) {
+        state.signedLeasesChanged(row.signed_leases)
       }
-      let missed: AppEvent | undefined
-      if (found.app_gone) missed = { type: 'app_deleted', appId }
-      else if (found.app_paused) missed = { type: 'app_paused', appId }
-      else if (found.client_blacklisted) missed = { type: 'client_blacklisted', appId, clientId: state.clientId! }
-      else if (auth?.kind === 'license') {
-        const event = found.license_gone
-          ? LicenseEvent.Deleted
-          : found.license_blacklisted
-            ? LicenseEvent.Blacklisted
-            : found.license_paused ? LicenseEvent.Paused : found.license_reset ? LicenseEvent.Reinitialized : undefined
-        if (event !== undefined) missed = { type: 'license_changed', appId, licenseId: auth.licenseId, event }
-      } else if (auth?.kind === 'account') {
-        const { accountId } = auth
-        if (found.account_gone) missed = { type: 'account_changed', appId, accountId, event: AccountEvent.Deleted }
-        else if (found.account_blacklisted) missed = { type: 'account_changed', appId, accountId, event: AccountEvent.Blacklisted }
-        else if (found.account_uncovered) missed = { type: 'coverage_changed', appId, accountId }
-      }
+      const missed = missedEvent(row, state)
       // Applied to this one session only: others decide from their own state.
-      if (missed !== undefined) this.apply(missed, [connection])
+      if (missed !== undefined) found.push([connection, missed])
     }
+    return found
   }
+}
+
+/** The event a session missed, judging by what the database says of it now. */
+function missedEvent (found: SessionStateRow, state: SessionState): AppEvent | undefined {
+  const appId = state.app!.id
+  const auth = state.authorization
+  if (found.app_gone) return { type: 'app_deleted', appId }
+  if (found.app_paused) return { type: 'app_paused', appId }
+  if (found.client_blacklisted) return { type: 'client_blacklisted', appId, clientId: state.clientId! }
+  if (auth?.kind === 'license') {
+    const event = found.license_gone
+      ? LicenseEvent.Deleted
+      : found.license_blacklisted
+        ? LicenseEvent.Blacklisted
+        : found.license_paused ? LicenseEvent.Paused : found.license_reset ? LicenseEvent.Reinitialized : undefined
+    return event === undefined ? undefined : { type: 'license_changed', appId, licenseId: auth.licenseId, event }
+  }
+  if (auth?.kind === 'account') {
+    const { accountId } = auth
+    if (found.account_gone) return { type: 'account_changed', appId, accountId, event: AccountEvent.Deleted }
+    if (found.account_blacklisted) return { type: 'account_changed', appId, accountId, event: AccountEvent.Blacklisted }
+    if (found.account_uncovered) return { type: 'coverage_changed', appId, accountId }
+  }
+  return undefined
 }

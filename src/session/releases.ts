@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { Status } from '../protocol/statuses.js'
-import type { SessionsRepository } from '../repositories/sessions.js'
+import type { SessionsRepository, SuspendInput } from '../repositories/sessions.js'
 import type { Connection } from './connection.js'
 import type { LicenseCache } from './license-cache.js'
 import type { SessionState } from './state.js'
@@ -16,12 +16,17 @@ const RETRY_MAX_MS = 5000
  * batches, and a batch that fails is tried again until it succeeds, so no closed
  * socket leaves a slot taken behind it. A quota-taking call that meets a 602 while
  * ends are pending waits for them and tries once more.
+ *
+ * A dropped session that may resume (docs/protocol.md §9) is suspended instead: its row
+ * keeps the slot, and its state is written the same way, batched and retried.
  */
 export class Releases {
   /** Steps of closed sockets still waiting for the packet they were on. */
   private readonly closing = new Set<Promise<void>>()
   /** Ids of ended sessions whose rows are still to delete. */
   private readonly ending = new Set<string>()
+  /** Dropped sessions still to suspend, by id. */
+  private readonly suspending = new Map<string, SuspendInput>()
   private flusher: Promise<void> | null = null
   private stopped = false
   private readonly waiters: { ids: string[], resolve: () => void }[] = []
@@ -29,7 +34,10 @@ export class Releases {
   constructor (
     private readonly sessions: SessionsRepository,
     private readonly licenseCache: LicenseCache,
-    private readonly log: FastifyBaseLogger
+    private readonly log: FastifyBaseLogger,
+    private readonly instanceId: string,
+    /** How long a suspended session may be resumed; 0 = resumption is off. */
+    private readonly resumeWindowMs: number
   ) {}
 
   /** Drops the session's authorization and its slot. */
@@ -42,56 +50,91 @@ export class Releases {
   /**
    * Ends a closed session after the packet it is on, so an authorize that lands is
    * released too. `inDatabase` false: the row is gone already (this instance retired).
+   * `suspend`, asked after that packet: the session as it is to be suspended, or
+   * null when it is not resumable and ends.
    */
-  end (connection: Connection, inDatabase: boolean): void {
-    const session = connection.state
+  end (connection: Connection, inDatabase: boolean, suspend?: () => SuspendInput | null): void {
     const step = connection.enqueue(() => {
-      this.forget(session.deauthorize())
-      if (session.initialized && inDatabase) {
-        this.ending.add(session.id)
-        this.flush()
+      const session = connection.state
+      if (!session.initialized || !inDatabase) {
+        this.forget(session.deauthorize())
+        return
       }
+      const suspended = suspend?.() ?? null
+      if (suspended !== null) {
+        this.suspending.set(session.id, suspended)
+      } else {
+        this.forget(session.deauthorize())
+        this.ending.add(session.id)
+      }
+      this.flush()
     }, err => this.log.error({ err }, 'could not release a closed session'))
     this.closing.add(step)
     void step.finally(() => this.closing.delete(step))
   }
 
-  /** Deletes pending rows, a batch per statement, until none is left; one flusher at a time. */
+  /** Ends a session row with no socket to close (a resume that failed after its claim). */
+  endSession (id: string): void {
+    this.ending.add(id)
+    this.flush()
+  }
+
+  /**
+   * Writes pending suspensions and deletes pending rows, a batch per statement, until
+   * none is left; one flusher at a time.
+   */
   private flush (): void {
     if (this.flusher !== null || this.stopped) return
     this.flusher = (async () => {
       let retryMs = RETRY_MIN_MS
-      while (this.ending.size > 0 && !this.stopped) {
-        const batch = [...this.ending].slice(0, BATCH)
+      while ((this.ending.size > 0 || this.suspending.size > 0) && !this.stopped) {
         try {
-          await this.sessions.endMany(batch)
+          if (this.suspending.size > 0) {
+            const batch = [...this.suspending.values()].slice(0, BATCH)
+            await this.suspendNow(batch)
+            for (const s of batch) this.suspending.delete(s.id)
+          } else {
+            const batch = [...this.ending].slice(0, BATCH)
+            await this.sessions.endMany(batch)
+            for (const id of batch) this.ending.delete(id)
+          }
         } catch (err) {
-          this.log.warn({ err, pending: this.ending.size }, 'releasing closed sessions failed; trying again')
+          this.log.warn({ err, pending: this.ending.size + this.suspending.size }, 'releasing closed sessions failed; trying again')
           await new Promise(resolve => setTimeout(resolve, retryMs).unref())
           retryMs = Math.min(retryMs * 2, RETRY_MAX_MS)
           continue
         }
         retryMs = RETRY_MIN_MS
-        for (const id of batch) this.ending.delete(id)
         this.wake()
       }
     })().finally(() => { this.flusher = null })
   }
 
+  /** Suspends these sessions now, in one statement (the drain writes them before its 1001). */
+  async suspendNow (sessions: SuspendInput[]): Promise<void> {
+    if (sessions.length === 0) return
+    await this.sessions.suspendMany(this.instanceId, sessions, this.resumeWindowMs)
+  }
+
+  /** Whether a suspension of this instance is still unwritten: a claim may have come too early. */
+  get suspendsPending (): boolean {
+    return this.suspending.size > 0 || this.closing.size > 0
+  }
+
   private wake (): void {
     for (let i = this.waiters.length - 1; i >= 0; i--) {
       const waiter = this.waiters[i]!
-      if (waiter.ids.every(id => !this.ending.has(id))) {
+      if (waiter.ids.every(id => !this.ending.has(id) && !this.suspending.has(id))) {
         this.waiters.splice(i, 1)
         waiter.resolve()
       }
     }
   }
 
-  /** Resolves once every end pending now is done in the database. */
-  private async settled (): Promise<void> {
+  /** Resolves once every end and suspension pending now is done in the database. */
+  async settled (): Promise<void> {
     await Promise.all(this.closing)
-    const ids = [...this.ending]
+    const ids = [...this.ending, ...this.suspending.keys()]
     if (ids.length === 0) return
     await new Promise<void>(resolve => this.waiters.push({ ids, resolve }))
   }
@@ -116,6 +159,7 @@ export class Releases {
   stop (): void {
     this.stopped = true
     this.ending.clear()
+    this.suspending.clear()
     this.wake()
   }
 

@@ -10,6 +10,8 @@ export class TestClient {
   readonly messages: Record<string, unknown>[] = []
   readonly raw: string[] = []
   readonly closed: Promise<Closed>
+  /** The upgrade response's Resume-Id header (docs/protocol.md §9). */
+  resumeId: string | undefined
   private waiters: ((m: Record<string, unknown>) => void)[] = []
   private nextId = 1
 
@@ -24,6 +26,10 @@ export class TestClient {
     })
     this.closed = new Promise(resolve => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })))
     ws.on('error', () => {})
+    ws.on('upgrade', res => {
+      const header = res.headers['resume-id']
+      this.resumeId = typeof header === 'string' ? header : undefined
+    })
   }
 
   /** `localAddress` connects from another loopback address (127.0.0.2, …), as another IP. */
@@ -72,6 +78,19 @@ export class TestClient {
 
   close (): void {
     this.ws.close()
+  }
+
+  /** The connection breaks without a close frame (a network drop, as the server sees it). */
+  drop (): void {
+    this.ws.terminate()
+  }
+
+  /** A new socket that takes this one's session over with its Resume-Id. */
+  async resume (url: string): Promise<TestClient> {
+    if (this.resumeId === undefined) throw new Error('no Resume-Id to resume with')
+    const next = await TestClient.connect(url, { 'Resume-Id': this.resumeId })
+    next.nextId = this.nextId
+    return next
   }
 
   async closeAndWait (): Promise<Closed> {

@@ -1,0 +1,16 @@
+-- Session resumption (docs/protocol.md §9): a dropped session is suspended on its row,
+-- keeping its quota slot, until a client claims it with its Resume-Id token or its
+-- window ends. A suspended row belongs to no instance: the sweeps of dead instances
+-- and of stray rows leave it alone, and any instance frees it once the window ends.
+
+ALTER TABLE sessions
+  ADD COLUMN suspended_until timestamptz,
+  -- SHA-256 of the Resume-Id token; the token itself is never stored.
+  ADD COLUMN resume_hash bytea,
+  -- The session's state and its last answers, as the suspending instance wrote them.
+  ADD COLUMN resume_state jsonb,
+  ADD CONSTRAINT sessions_suspended_check
+    CHECK ((suspended_until IS NULL) = (resume_hash IS NULL) AND (suspended_until IS NULL) = (resume_state IS NULL));
+
+CREATE UNIQUE INDEX sessions_resume_hash_idx ON sessions (resume_hash) WHERE resume_hash IS NOT NULL;
+CREATE INDEX sessions_suspended_idx ON sessions (suspended_until) WHERE suspended_until IS NOT NULL;

@@ -1,0 +1,100 @@
+import { createHash, randomBytes } from 'node:crypto'
+import type { FastifyBaseLogger } from 'fastify'
+import { Close } from '../protocol/close-codes.js'
+import type { SessionsRepository, SuspendInput } from '../repositories/sessions.js'
+import type { Connection } from './connection.js'
+import type { LiveEvents } from './live-events.js'
+import type { Releases } from './releases.js'
+import { SessionState } from './state.js'
+
+/** A fresh Resume-Id token: 144 random bits, URL-safe (24 characters). */
+export function newResumeToken (): string {
+  return randomBytes(18).toString('base64url')
+}
+
+/** Tokens are stored and looked up only as this hash. */
+function hashOf (token: string): Buffer {
+  return createHash('sha256').update(token).digest()
+}
+
+/** Anything else cannot be a token of ours, and needs no database trip to say so. */
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]{16,128}$/
+
+/**
+ * Close codes a client sends when it is done with the session (a normal close, or a
+ * close frame without a code): its session ends at once instead of holding its
+ * slot for the resume window. Any other end of the socket (no close frame at all,
+ * 1001 from a browser leaving a page, a dead peer) suspends it.
+ */
+const CLIENT_DONE = new Set([1000, 1005])
+
+/**
+ * Session resumption (docs/protocol.md §9): a dropped session is suspended in Postgres
+ * with its state and last answers, and a new socket on any instance claims it with the
+ * Resume-Id token its previous socket was given.
+ */
+export class Resumption {
+  constructor (
+    private readonly sessions: SessionsRepository,
+    private readonly releases: Releases,
+    private readonly liveEvents: LiveEvents,
+    private readonly instanceId: string,
+    /** 0 = resumption is off. */
+    readonly windowMs: number,
+    private readonly log: FastifyBaseLogger
+  ) {}
+
+  get enabled (): boolean {
+    return this.windowMs > 0
+  }
+
+  /** Whether a socket that closed with `code` may leave its session to be resumed. */
+  mayResume (code: number, closedByServer: boolean): boolean {
+    return this.enabled && !closedByServer && !CLIENT_DONE.has(code)
+  }
+
+  /** The session as it is to be suspended; null when it cannot be resumed (never initialized). */
+  snapshot (connection: Connection): SuspendInput | null {
+    const token = connection.resumeToken
+    const { state } = connection
+    if (token === null || !state.initialized) return null
+    return {
+      id: state.id,
+      hash: hashOf(token).toString('hex'),
+      state: { session: state.toJSON(), answers: connection.lastAnswers() }
+    }
+  }
+
+  /**
+   * The first step of a socket that came with a Resume-Id: takes the suspended
+   * session over, or closes 4401 (no such session) or 4400 (it could not be restored).
+   */
+  async claim (connection: Connection, resumeId: string): Promise<void> {
+    if (!this.enabled || !TOKEN_SHAPE.test(resumeId)) return connection.close(Close.ResumeNotFound)
+    const hash = hashOf(resumeId)
+    let result
+    try {
+      result = await this.sessions.resume(hash, this.instanceId)
+      // The client may be back before this instance has written its suspension.
+      if (result.status === 0 && this.releases.suspendsPending) {
+        await this.releases.settled()
+        result = await this.sessions.resume(hash, this.instanceId)
+      }
+    } catch (err) {
+      this.log.error({ err }, 'could not resume a session')
+      return connection.close(Close.ResumeFailed)
+    }
+    if (result.status !== 1) return connection.close(Close.ResumeNotFound)
+    const { session, answers } = result.state
+    try {
+      // The client may come back from another address (a NAT rebinding, a new network).
+      connection.resume(SessionState.fromJSON({ ...session, ip: connection.state.ip, origin: connection.state.origin }), answers)
+      // Applied before any packet of the new socket runs: what changed while it was away.
+      await this.liveEvents.catchUp(connection)
+    } catch (err) {
+      this.log.error({ err }, 'could not restore a resumed session')
+      this.releases.endSession(session.id)
+      return connection.close(Close.ResumeFailed)
+    }
+  }
+}
