@@ -90,8 +90,8 @@ describe('an instance that dies without a goodbye', () => {
     }
   })
 
-  test('a standalone instance drains on SIGTERM: 1001 and its sessions released', async () => {
-    const service = await spawnService({ DATABASE_URL: db.connectionString })
+  test('a standalone instance drains on SIGTERM: 1001 and its sessions released (resumption off)', async () => {
+    const service = await spawnService({ DATABASE_URL: db.connectionString, RESUME_WINDOW_MS: '0' })
     const app = await createApp(db.pool)
     const key = await createLicense(db.pool, app.id)
     const c = await TestClient.connect(service.wsUrl)
