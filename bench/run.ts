@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: licensewire against baselines measured in the same run.
  *
- *   npm run bench [-- --quick] [--only=1,6,7,8,9] [--rounds=N] [--procs=N] [--threads=N]
+ *   npm run bench [-- --quick] [--only=1,6,7,8,9,10,11] [--rounds=N] [--procs=N] [--threads=N]
  *                 [--pool=N] [--cpu-prof[=all]] [--no-build] [--verbose] [--s3-rate=N] [--leases]
  *
  * Servers under test run in their own processes (licensewire from dist/, built
@@ -63,8 +63,8 @@ function parseOptions (argv: string[]): Options {
     if (!known.some(k => arg === `--${k}` || arg.startsWith(`--${k}=`))) throw new Error(`unknown argument ${arg} (see bench/README.md)`)
   }
   const quick = value('quick') !== undefined
-  const only = new Set((value('only') ?? '1,2,3,4,5,6,7,8,9').split(',').filter(s => s !== '').map(Number))
-  for (const n of only) if (![1, 2, 3, 4, 5, 6, 7, 8, 9].includes(n)) throw new Error(`--only: no scenario ${n}`)
+  const only = new Set((value('only') ?? '1,2,3,4,5,6,7,8,9,10,11').split(',').filter(s => s !== '').map(Number))
+  for (const n of only) if (!(Number.isInteger(n) && n >= 1 && n <= 11)) throw new Error(`--only: no scenario ${n}`)
   const prof = value('cpu-prof')
   return {
     quick,
@@ -98,7 +98,9 @@ const FULL = {
   s6: { sockets: 1000, warmupMs: 3000, measureMs: 10_000 },
   s7: { accounts: 2048, concurrency: 32, warmupMs: 3000, measureMs: 10_000 },
   s8: { sockets: 500, intervalMs: 1000, stormClients: 200, accounts: 2048, warmupMs: 3000, measureMs: 10_000 },
-  s9: { sizeMiB: 64, clients: 8 }
+  s9: { sizeMiB: 64, clients: 8 },
+  s10: { concurrency: 64, apps: 100, hotShare: 0.5, identities: 2048, warmupMs: 3000, measureMs: 10_000 },
+  s11: { sockets: 2000 }
 }
 const QUICK: typeof FULL = {
   s1: { sockets: 200, warmupMs: 1000, measureMs: 3000 },
@@ -110,7 +112,9 @@ const QUICK: typeof FULL = {
   s7: { accounts: 256, concurrency: 8, warmupMs: 1000, measureMs: 3000 },
   s8: { sockets: 500, intervalMs: 1000, stormClients: 200, accounts: 512, warmupMs: 2000, measureMs: 5000 },
   // The bars are about one 64 MiB file: quick runs it once instead of in 3 rounds.
-  s9: { sizeMiB: 64, clients: 8 }
+  s9: { sizeMiB: 64, clients: 8 },
+  s10: { concurrency: 16, apps: 20, hotShare: 0.5, identities: 512, warmupMs: 1000, measureMs: 3000 },
+  s11: { sockets: 500 }
 }
 type Plan = typeof FULL
 
@@ -755,6 +759,111 @@ async function scenario9 (): Promise<void> {
 
 // --- main ------------------------------------------------------------------------------
 
+/**
+ * Scenario 10: resuming a dropped session (reconnect with Resume-Id → type 15 → drop)
+ * against establishing one (connect → Initialize → Authorize → close), both on
+ * licensewire, the same clients and licenses, alternating rounds.
+ */
+async function scenario10 (): Promise<void> {
+  const p = plan.s10
+  log(`\n== scenario 10: session resumption — ${p.concurrency} clients in a closed loop resuming their dropped session` +
+    ' (reconnect with Resume-Id → type 15 → drop) vs establishing one (connect → Initialize → Authorize → close)')
+  const modes = ['establish', 'resume'] as const
+  const runs: Record<typeof modes[number], LoadFigures[]> = { establish: [], resume: [] }
+  for (let round = 1; round <= options.rounds; round++) {
+    for (const mode of round % 2 === 1 ? modes : [...modes].reverse()) {
+      await resetData(db.pool)
+      const identities = await seedSpread(p.identities, p.apps, p.hotShare)
+      const workers = workerCount()
+      const concurrency = Math.max(1, Math.round(p.concurrency / workers))
+      const figures = await withServer('licensewire', `s10-${mode}-r${round}`, server =>
+        measureLoad(server, round, jobs(mode, server.wsUrl, identities, () => ({ concurrency })), p))
+      log(`  round ${round} licensewire ${mode}: ${describe(figures, 'sessions/s')}`)
+      runs[mode].push(figures)
+    }
+  }
+  const resumed = median(runs.resume.map(r => r.throughput))
+  const established = median(runs.establish.map(r => r.throughput))
+  const pass = resumed / established >= 1.3
+  rows.push({ scenario: '10 session resumption', metric: 'throughput (sessions/s)', licensewire: `${num(resumed)} resumed`, baseline: `${num(established)} established`, ratio: ratio(resumed, established), bar: '≥ 1.30× establishment', result: pass ? 'PASS' : 'FAIL' })
+  latencyRows('', runs.resume.map(r => r.latency), runs.establish.map(r => r.latency))
+  rows.push({ scenario: '', metric: 'cores: server / postgres', licensewire: `${median(runs.resume.map(r => r.cpu.server)).toFixed(2)} / ${median(runs.resume.map(r => r.cpu.postgres)).toFixed(2)}`, baseline: `${median(runs.establish.map(r => r.cpu.server)).toFixed(2)} / ${median(runs.establish.map(r => r.cpu.postgres)).toFixed(2)}`, ratio: '', bar: '', result: '' })
+  results.scenario10 = { plan: p, runs, median: { resumed, established }, pass, latencyMeasures: 'connect start → type 15 answer (resume) / Authorize answer (establish)' }
+}
+
+interface HandoverFigures {
+  round: number
+  sockets: number
+  opened: number
+  resumed: number
+  statuses: Record<string, number>
+  /** From SIGTERM to the last session resumed on the other instance. */
+  allResumedMs: number
+  /** From SIGTERM until the drained process exited. */
+  exitMs: number
+  latency: LatencySummary
+  db: { counter: number, rows: number }
+  notes: string[]
+}
+
+/**
+ * Scenario 11: an instance holding `sockets` authorized sessions is drained (SIGTERM)
+ * while a second instance runs; each client resumes on the second one as soon as it
+ * hears 1001. No baseline: the figures are the time until all are back and the 602s.
+ */
+async function scenario11 (): Promise<void> {
+  const p = plan.s11
+  log(`\n== scenario 11: drain hand-over — an instance holding ${num(p.sockets)} authorized sessions gets SIGTERM; every client resumes on a second instance`)
+  const runs: HandoverFigures[] = []
+  for (let round = 1; round <= options.rounds; round++) {
+    await resetData(db.pool)
+    const [app] = await seedApps(db.pool, [{ sessionLimit: p.sockets, licenses: p.sockets }], options.leases)
+    const figures = await withServer('licensewire', `s11-stay-r${round}`, staying =>
+      withServer('licensewire', `s11-leave-r${round}`, async leaving => {
+        const processes = Math.max(2, options.procs)
+        const generator = LoadGenerator.start(ROOT, jobs('handover', leaving.wsUrl, app!.identities,
+          hand => ({ sockets: hand.length, url2: staying.wsUrl }), processes * options.threads), processes)
+        try {
+          const ready = await generator.waitAll('ready', 300_000)
+          const opened = ready.reduce((sum, r) => sum + r.opened, 0)
+          const startAt = Date.now() + 300
+          generator.broadcast({ type: 'go', startAt, warmupMs: 0, measureMs: 0 })
+          await sleep(startAt - Date.now())
+          const stopped = leaving.stop().then(() => Date.now() - startAt)
+          const out = (await generator.waitAll('result', 120_000)).map(r => r.result)
+          const exitMs = await stopped
+          const m = merge(out)
+          return {
+            round,
+            sockets: p.sockets,
+            opened,
+            resumed: m.ok,
+            statuses: m.statuses,
+            allResumedMs: Math.max(...out.map(r => r.spanMs ?? 0)),
+            exitMs,
+            latency: m.latency.summary(),
+            db: await authorizedCounts(db.pool, app!.id),
+            notes: [...ready.flatMap(r => r.notes), ...m.notes].slice(0, 5)
+          }
+        } finally {
+          await generator.stop()
+        }
+      }))
+    log(`  round ${round}: ${num(figures.opened)} sessions, ${num(figures.resumed)} resumed on the other instance in ${ms(figures.allResumedMs)}` +
+      ` (p50 ${ms(figures.latency.p50)}, p99 ${ms(figures.latency.p99)} after SIGTERM), statuses ${JSON.stringify(figures.statuses)},` +
+      ` drained process exited after ${ms(figures.exitMs)}, Postgres counter ${figures.db.counter} / rows ${figures.db.rows}` +
+      (figures.notes.length > 0 ? ` — ${figures.notes[0]}` : ''))
+    runs.push(figures)
+  }
+  const all = runs.every(r => r.opened === p.sockets && r.resumed === p.sockets && r.db.counter === p.sockets && r.db.rows === p.sockets)
+  const quota = runs.reduce((sum, r) => sum + (r.statuses['602'] ?? 0), 0)
+  rows.push({ scenario: '11 drain hand-over', metric: `sessions resumed (${options.rounds > 1 ? 'each round' : 'one round'})`, licensewire: runs.map(r => num(r.resumed)).join(', '), baseline: '', ratio: '', bar: `= ${num(p.sockets)}`, result: all ? 'PASS' : 'FAIL' })
+  rows.push({ scenario: '', metric: '602 answers', licensewire: num(quota), baseline: '', ratio: '', bar: '= 0', result: quota === 0 ? 'PASS' : 'FAIL' })
+  rows.push({ scenario: '', metric: 'SIGTERM → all resumed', licensewire: ms(median(runs.map(r => r.allResumedMs))), baseline: '', ratio: '', bar: '', result: '' })
+  rows.push({ scenario: '', metric: 'SIGTERM → drained process exited', licensewire: ms(median(runs.map(r => r.exitMs))), baseline: '', ratio: '', bar: '', result: '' })
+  results.scenario11 = { plan: p, runs, pass: all && quota === 0 }
+}
+
 function build (): void {
   for (let attempt = 1; attempt <= 4; attempt++) {
     const out = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, encoding: 'utf8' })
@@ -828,6 +937,8 @@ async function main (): Promise<void> {
     if (options.only.has(7)) await scenario7()
     if (options.only.has(8)) await scenario8()
     if (options.only.has(9)) await scenario9()
+    if (options.only.has(10)) await scenario10()
+    if (options.only.has(11)) await scenario11()
   } finally {
     await db.stop()
     clusterStarted = false

@@ -175,6 +175,23 @@ describe('resuming a dropped session', () => {
     assert.deepEqual(await (await client.resume(server.wsUrl)).closed, NOT_FOUND)
   })
 
+  test('a client that comes back before the server noticed the drop takes its session over from the old socket', async () => {
+    const { client, app } = await seat()
+    assert.equal((await client.request(12, { key: 'k', value: 'v', ttl: 600 })).status, 1)
+    // The old socket is still open as far as the server knows.
+    const back = await client.resume(server.wsUrl)
+    assert.equal((await client.closed).code, 1006, 'the old socket is cut')
+    assert.deepEqual(await back.request(13, { key: 'k' }), { id: 4, value: 'v', status: 1 })
+    assert.equal((await back.request(15)).status, 1)
+    assert.equal(await authorizedSessions(db.pool, app.id), 1)
+    assert.equal(await sessionRows(db.pool, app.id), 1)
+    // Single use, in memory as in the database.
+    assert.deepEqual(await (await client.resume(server.wsUrl)).closed, NOT_FOUND)
+    back.close()
+    await waitFor(async () => await sessionRows(db.pool, app.id) === 0)
+    assert.equal(await authorizedSessions(db.pool, app.id), 0)
+  })
+
   test('unknown and malformed tokens are refused with 4401', async () => {
     for (const token of ['A'.repeat(24), 'short', 'x'.repeat(500), 'not/url+safe=====']) {
       const c = await TestClient.connect(server.wsUrl, { 'Resume-Id': token })

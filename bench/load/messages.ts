@@ -25,8 +25,12 @@ export interface Identity {
  * - storm: `sockets` initialized sockets that all send Authorize at once.
  * - paced: `sockets` authorized sockets, each sending type 15 every `intervalMs`
  *   whatever the answers do (open loop).
+ * - resume: `concurrency` clients, each with a session it established once, loop
+ *   reconnect with its Resume-Id → type 15 → drop (no close frame), as fast as they can.
+ * - handover: `sockets` authorized sockets; when one hears 1001 (its instance drains) it
+ *   reconnects to `url2` with its Resume-Id and sends type 15.
  */
-export type Scenario = 'inSession' | 'values' | 'establish' | 'fixedRate' | 'idle' | 'storm' | 'paced'
+export type Scenario = 'inSession' | 'values' | 'establish' | 'fixedRate' | 'idle' | 'storm' | 'paced' | 'resume' | 'handover'
 
 export interface WorkerJob {
   scenario: Scenario
@@ -43,6 +47,8 @@ export interface WorkerJob {
   rate?: number
   /** paced: ms between two type-15 packets of one socket. */
   intervalMs?: number
+  /** handover: where a drained socket resumes. */
+  url2?: string
   /** Sockets opened at once during setup. */
   setupConcurrency: number
 }
@@ -65,7 +71,7 @@ export interface WorkerResult {
   /** Status → count of every answer in the window (storm: of every answer). */
   statuses: Record<string, number>
   latency: HistogramData
-  /** storm: ms from `go` to the last answer. */
+  /** storm: ms from `go` to the last answer; handover: from `go` (the drain's start) to the last resumed answer. */
   spanMs?: number
   /** fixedRate: sessions started in the window, and those dropped over the in-flight cap. */
   started?: number

@@ -129,6 +129,7 @@ class Tally {
 function open (url: string): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, clientOptions())
+    keepResumeId(ws)
     ws.on('error', () => {})
     ws.once('open', () => resolve(ws))
     ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: HTTP ${res.statusCode}`)))
@@ -148,9 +149,19 @@ function request (ws: WebSocket, text: string): Promise<number> {
   })
 }
 
+/** The Resume-Id each socket's upgrade answered with (scenarios resume and handover). */
+const resumeIds = new WeakMap<WebSocket, string>()
+
+function keepResumeId (ws: WebSocket): void {
+  ws.once('upgrade', res => {
+    const header = res.headers['resume-id']
+    if (typeof header === 'string') resumeIds.set(ws, header)
+  })
+}
+
 /** Opens a socket and runs Initialize (and Authorize when `authorize`); throws unless both are Ok. */
-async function session (identity: Identity, authorize: boolean): Promise<WebSocket> {
-  const ws = await open(job.url)
+async function session (identity: Identity, authorize: boolean, url = job.url): Promise<WebSocket> {
+  const ws = await open(url)
   try {
     const init = await request(ws, initText(identity))
     if (init !== 1) throw new Error(`initialize answered ${init}`)
@@ -489,6 +500,139 @@ function paced (sockets: WebSocket[], go: Go): Promise<WorkerResult> {
   })
 }
 
+interface ResumeOutcome {
+  ok: boolean
+  status: number | string
+  /** The new socket's Resume-Id, for the next cycle. */
+  next: string | undefined
+  answeredAt: number
+}
+
+/**
+ * One resumption: connect with `resumeId` → type 15 → drop the socket without a close
+ * frame (as a broken network does), so the server suspends the session again.
+ */
+function resumeCycle (resumeId: string, id: number): Promise<ResumeOutcome> {
+  return new Promise(resolve => {
+    const ws = new WebSocket(job.url, { ...clientOptions(), headers: { 'Resume-Id': resumeId } })
+    let status: number | string = 'no-answer'
+    let answeredAt = NaN
+    let next: string | undefined
+    ws.on('error', () => {})
+    ws.once('upgrade', res => {
+      const header = res.headers['resume-id']
+      if (typeof header === 'string') next = header
+    })
+    ws.on('unexpected-response', (_req, res) => {
+      status = `http-${res.statusCode}`
+      ws.terminate()
+    })
+    ws.on('open', () => ws.send(`{"type":15,"id":${id}}`))
+    ws.once('message', data => {
+      answeredAt = performance.now()
+      status = statusOf(data)
+      ws.terminate()
+    })
+    ws.on('close', code => {
+      if (status === 'no-answer') status = `closed-${code}`
+      resolve({ ok: status === 1, status, next, answeredAt })
+    })
+  })
+}
+
+/** Establishes a session, then drops it: its Resume-Id, for resume cycles. */
+async function suspendedSession (identity: Identity): Promise<string> {
+  const ws = await session(identity, true)
+  const resumeId = resumeIds.get(ws)
+  ws.terminate()
+  if (resumeId === undefined) throw new Error('no Resume-Id header (is RESUME_WINDOW_MS 0?)')
+  return resumeId
+}
+
+/** Scenario 10: `concurrency` clients, each resuming its one session back to back. */
+async function resume (go: Go): Promise<WorkerResult> {
+  const tally = new Tally()
+  const start = epochToPerf(go.startAt)
+  const from = start + go.warmupMs
+  const until = from + go.measureMs
+  const concurrency = job.concurrency ?? 1
+  setTimeout(() => tally.watchLoop(), from - performance.now())
+  const client = async (lane: number): Promise<void> => {
+    const identity = job.identities[lane % job.identities.length]!
+    let resumeId = await suspendedSession(identity)
+    await sleep(start - performance.now())
+    // Ids never answered before: every cycle runs the packet, none is a replay.
+    let id = 1000
+    while (performance.now() < until) {
+      const t0 = performance.now()
+      const outcome = await resumeCycle(resumeId, ++id)
+      if (outcome.answeredAt >= from && outcome.answeredAt < until) {
+        tally.status(outcome.status)
+        if (outcome.ok) {
+          tally.ok++
+          tally.latency.record(outcome.answeredAt - t0)
+        } else {
+          tally.failed++
+          tally.note(`resume failed: ${outcome.status}`)
+        }
+      }
+      if (outcome.ok && outcome.next !== undefined) resumeId = outcome.next
+      else resumeId = await suspendedSession(identity)
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, (_, lane) => client(lane)))
+  return tally.result()
+}
+
+/**
+ * Scenario 11: the instance of these sockets drains at `go.startAt`; each socket that
+ * hears 1001 resumes on `url2` and sends type 15. Latency runs from the drain's start.
+ */
+function handover (sockets: WebSocket[], go: Go): Promise<WorkerResult> {
+  const tally = new Tally()
+  const start = epochToPerf(go.startAt)
+  return new Promise(resolve => {
+    let pending = sockets.length
+    let last = start
+    const finish = (): void => {
+      clearTimeout(guard)
+      resolve(tally.result({ spanMs: last - start }))
+    }
+    const guard = setTimeout(() => {
+      tally.note(`${pending} sockets not resumed 60 s after the drain began`)
+      tally.failed += pending
+      finish()
+    }, start - performance.now() + 60_000)
+    const done = (status: number | string): void => {
+      tally.status(status)
+      if (status === 1) {
+        tally.ok++
+        last = Math.max(last, performance.now())
+        tally.latency.record(performance.now() - start)
+      } else {
+        tally.failed++
+        tally.note(`hand-over failed: ${status}`)
+      }
+      if (--pending === 0) finish()
+    }
+    if (pending === 0) return finish()
+    for (const ws of sockets) {
+      ws.once('close', code => {
+        const resumeId = resumeIds.get(ws)
+        if (code !== 1001 || resumeId === undefined) return done(`closed-${code}`)
+        // With a fresh source address and port, as a reconnecting client would have.
+        const next = new WebSocket(job.url2!, { ...clientOptions(), headers: { 'Resume-Id': resumeId } })
+        let answered = false
+        next.on('error', () => {})
+        next.on('unexpected-response', (_req, res) => { answered = true; done(`http-${res.statusCode}`); next.terminate() })
+        next.on('open', () => next.send('{"type":15,"id":1000}'))
+        next.once('message', data => { answered = true; done(statusOf(data)); next.close() })
+        next.once('close', c => { if (!answered) done(`closed-${c}`) })
+      })
+    }
+  })
+}
+
 // --- main -----------------------------------------------------------------------
 
 async function closeAll (sockets: WebSocket[]): Promise<void> {
@@ -508,6 +652,8 @@ function run (sockets: WebSocket[], go: Go): Promise<WorkerResult> {
     case 'fixedRate': return fixedRate(go)
     case 'storm': return storm(sockets, go)
     case 'paced': return paced(sockets, go)
+    case 'resume': return resume(go)
+    case 'handover': return handover(sockets, go)
     case 'idle': return Promise.resolve(new Tally().result())
   }
 }
@@ -516,7 +662,7 @@ async function main (): Promise<void> {
   const setup = new Tally()
   let sockets: WebSocket[] = []
   const count = job.sockets ?? 0
-  if (job.scenario === 'inSession' || job.scenario === 'values' || job.scenario === 'idle' || job.scenario === 'paced') sockets = await openSessions(count, true, setup)
+  if (job.scenario === 'inSession' || job.scenario === 'values' || job.scenario === 'idle' || job.scenario === 'paced' || job.scenario === 'handover') sockets = await openSessions(count, true, setup)
   else if (job.scenario === 'storm') sockets = await openSessions(count, false, setup)
 
   let stopping: (() => void) | undefined

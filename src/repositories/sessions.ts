@@ -73,8 +73,11 @@ export interface SuspendedState {
   answers: [number, string][]
 }
 
-/** status 1: resumed, with its state; 0: unknown token or window ended; 2: may not resume (ended now). */
-export type ResumeResult = { status: 1, state: SuspendedState } | { status: 0 | 2, state: null }
+/**
+ * status 1: resumed, with its state and what the database says now about what it relies
+ * on; 0: unknown token or window ended; 2: may not resume (ended now).
+ */
+export type ResumeResult = { status: 1, state: SuspendedState, found: SessionState } | { status: 0 | 2, state: null, found: null }
 
 /** The answer of an account authorization: the account as stored afterwards, absent with 200. */
 export type AccountAuthorizeResult = { status: number, now: number } & ({ login: null } | AccountView)
@@ -162,23 +165,7 @@ export class SessionsRepository {
   /** What the database says about these live sessions, to catch events missed while not listening. */
   async states (sessions: LiveSession[]): Promise<SessionState[]> {
     const { rows } = await query<SessionState>(this.pool,
-      `SELECT x.id,
-              a.id IS NULL AS app_gone,
-              coalesce(a.paused, false) AS app_paused,
-              EXISTS (SELECT 1 FROM client_blacklist b WHERE b.app_id = x.app_id AND b.client_id = x.client_id) AS client_blacklisted,
-              x.license_id IS NOT NULL AND l.id IS NULL AS license_gone,
-              coalesce(l.blacklisted_at IS NOT NULL, false) AS license_blacklisted,
-              coalesce(l.paused_at IS NOT NULL, false) AS license_paused,
-              coalesce(l.activated_at IS NULL, false) AS license_reset,
-              x.account_id IS NOT NULL AND u.id IS NULL AS account_gone,
-              coalesce(u.blacklisted_at IS NOT NULL, false) AS account_blacklisted,
-              coalesce(u.requires_license AND NOT EXISTS (SELECT 1 FROM lw_account_coverage(u.id, clock_timestamp())), false) AS account_uncovered,
-              a.signed_leases
-         FROM jsonb_to_recordset($1::jsonb) AS x (id text, app_id bigint, client_id text, license_id bigint, account_id bigint)
-         LEFT JOIN apps a ON a.id = x.app_id
-         LEFT JOIN licenses l ON l.id = x.license_id
-         LEFT JOIN accounts u ON u.id = x.account_id`,
-      [JSON.stringify(sessions)])
+      'SELECT * FROM lw_session_states($1::jsonb)', [JSON.stringify(sessions)])
     return rows
   }
 }

@@ -29,8 +29,13 @@ export class Connection {
   alive = true
   /** No more frames are taken once a close has been decided. */
   closing = false
-  /** The drain suspended this session in the database: its close ends nothing. */
-  handedOver = false
+  /**
+   * What became of the session once its socket closed (docs/protocol.md §9): 'open'
+   * until then; 'ending' (ends, or ended); 'suspending' (its suspension is queued for
+   * the database); 'suspended' (written: a new socket claims it from the database);
+   * 'taken' (a new socket on this instance took it over directly).
+   */
+  fate: 'open' | 'ending' | 'suspending' | 'suspended' | 'taken' = 'open'
   /** When the upgrade was accepted (ms); the Initialize deadline counts from it. */
   readonly openedAt: number
   // The rate bucket (docs/protocol.md §4), kept inline: one object less per session.

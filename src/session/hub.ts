@@ -156,6 +156,7 @@ export class Hub {
     const wired = socket as WiredSocket
     wired[CONNECTION] = connection
     this.connections.add(connection)
+    this.resumption.opened(connection)
     this.metrics.opened()
     const l = this.listeners
     socket.on('message', l.message)
@@ -180,8 +181,8 @@ export class Hub {
     connection.closing = true
     this.connections.delete(connection)
     this.metrics.closed(code)
-    // The drain suspended it already, before its 1001.
-    if (connection.handedOver) return
+    // The drain suspended it already, before its 1001, or a new socket took it over.
+    if (connection.fate !== 'open') return
     const suspend = this.resumption.mayResume(code, closedByServer) && !this.lease.isRetired
       ? () => this.resumption.snapshot(connection)
       : undefined
@@ -212,7 +213,10 @@ export class Hub {
       if (suspended.length > 0) {
         try {
           await this.releases.suspendNow(suspended)
-          for (const connection of handed) connection.handedOver = true
+          for (const connection of handed) {
+            connection.fate = 'suspended'
+            this.resumption.forget(connection)
+          }
         } catch (err) {
           this.ctx.log.error({ err, sessions: suspended.length }, 'could not suspend drained sessions; they end instead')
         }

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { AccountEvent, LicenseEvent, type AppEvent, type BusListener } from '../events.js'
 import type { LeaseKeys } from '../leases/keys.js'
-import type { SessionsRepository, SessionState as SessionStateRow } from '../repositories/sessions.js'
+import type { LiveSession, SessionsRepository, SessionState as SessionStateRow } from '../repositories/sessions.js'
 import type { Connection } from './connection.js'
 import type { CoverageCheck } from './coverage.js'
 import { stepFailed } from './dispatch.js'
@@ -92,41 +92,50 @@ export class LiveEvents {
   }
 
   /**
-   * A resumed session, within its first step: what changed while it was suspended is
-   * applied before any of its packets runs (docs/protocol.md §9).
+   * A resumed session, within its first step: what changed while it was suspended
+   * (`found`, when the claim read it already) is applied before any of its packets
+   * runs (docs/protocol.md §9).
    */
-  async catchUp (connection: Connection): Promise<void> {
-    for (const [, missed] of await this.missed([connection])) {
-      const effect = this.effect(missed, connection)
-      if (effect !== undefined) await this.carryOut(connection, effect)
-    }
+  async catchUp (connection: Connection, found: SessionStateRow): Promise<void> {
+    const missed = this.missedBy(connection, found)
+    const effect = missed === undefined ? undefined : this.effect(missed, connection)
+    if (effect !== undefined) await this.carryOut(connection, effect)
   }
 
   /** For each of these sessions that missed a change, the event that stands for it. */
   private async missed (connections: Connection[]): Promise<[Connection, AppEvent][]> {
     const live = connections.filter(c => c.state.initialized)
     if (live.length === 0) return []
-    const states = await this.sessions.states(live.map(({ state }) => ({
-      id: state.id,
-      app_id: state.app!.id,
-      client_id: state.clientId!,
-      license_id: state.authorization?.kind === 'license' ? state.authorization.licenseId : null,
-      account_id: state.authorization?.kind === 'account' ? state.authorization.accountId : null
-    })))
+    const states = await this.sessions.states(live.map(({ state }) => liveSession(state)))
     const byId = new Map(live.map(c => [c.id, c]))
     const found: [Connection, AppEvent][] = []
     for (const row of states) {
       const connection = byId.get(row.id)
       if (connection === undefined) continue
-      const { state } = connection
-      if (row.signed_leases !== null && row.signed_leases !== (state.app!.signedLeases === true)) {
-        state.signedLeasesChanged(row.signed_leases)
-      }
-      const missed = missedEvent(row, state)
+      const missed = this.missedBy(connection, row)
       // Applied to this one session only: others decide from their own state.
       if (missed !== undefined) found.push([connection, missed])
     }
     return found
+  }
+
+  private missedBy (connection: Connection, row: SessionStateRow): AppEvent | undefined {
+    const { state } = connection
+    if (row.signed_leases !== null && row.signed_leases !== (state.app!.signedLeases === true)) {
+      state.signedLeasesChanged(row.signed_leases)
+    }
+    return missedEvent(row, state)
+  }
+}
+
+/** A session as the database is asked about it. */
+export function liveSession (state: SessionState): LiveSession {
+  return {
+    id: state.id,
+    app_id: state.app!.id,
+    client_id: state.clientId!,
+    license_id: state.authorization?.kind === 'license' ? state.authorization.licenseId : null,
+    account_id: state.authorization?.kind === 'account' ? state.authorization.accountId : null
   }
 }
 

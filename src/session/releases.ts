@@ -26,7 +26,11 @@ export class Releases {
   /** Ids of ended sessions whose rows are still to delete. */
   private readonly ending = new Set<string>()
   /** Dropped sessions still to suspend, by id. */
-  private readonly suspending = new Map<string, SuspendInput>()
+  private readonly suspending = new Map<string, { record: SuspendInput, connection: Connection }>()
+  /** Ids of the suspensions being written right now. */
+  private readonly writing = new Set<string>()
+  /** Hears every connection whose fate is settled here: ending, or its suspension written. */
+  onParked: (connection: Connection) => void = () => {}
   private flusher: Promise<void> | null = null
   private stopped = false
   private readonly waiters: { ids: string[], resolve: () => void }[] = []
@@ -55,17 +59,18 @@ export class Releases {
    */
   end (connection: Connection, inDatabase: boolean, suspend?: () => SuspendInput | null): void {
     const step = connection.enqueue(() => {
+      // A new socket of this instance took the session over meanwhile.
+      if (connection.fate !== 'open') return
       const session = connection.state
-      if (!session.initialized || !inDatabase) {
-        this.forget(session.deauthorize())
-        return
-      }
-      const suspended = suspend?.() ?? null
+      const suspended = session.initialized && inDatabase ? suspend?.() ?? null : null
       if (suspended !== null) {
-        this.suspending.set(session.id, suspended)
+        connection.fate = 'suspending'
+        this.suspending.set(session.id, { record: suspended, connection })
       } else {
         this.forget(session.deauthorize())
-        this.ending.add(session.id)
+        connection.fate = 'ending'
+        this.onParked(connection)
+        if (session.initialized && inDatabase) this.ending.add(session.id)
       }
       this.flush()
     }, err => this.log.error({ err }, 'could not release a closed session'))
@@ -91,8 +96,17 @@ export class Releases {
         try {
           if (this.suspending.size > 0) {
             const batch = [...this.suspending.values()].slice(0, BATCH)
-            await this.suspendNow(batch)
-            for (const s of batch) this.suspending.delete(s.id)
+            for (const { record } of batch) this.writing.add(record.id)
+            try {
+              await this.suspendNow(batch.map(s => s.record))
+            } finally {
+              this.writing.clear()
+            }
+            for (const { record, connection } of batch) {
+              this.suspending.delete(record.id)
+              connection.fate = 'suspended'
+              this.onParked(connection)
+            }
           } else {
             const batch = [...this.ending].slice(0, BATCH)
             await this.sessions.endMany(batch)
@@ -119,6 +133,19 @@ export class Releases {
   /** Whether a suspension of this instance is still unwritten: a claim may have come too early. */
   get suspendsPending (): boolean {
     return this.suspending.size > 0 || this.closing.size > 0
+  }
+
+  /**
+   * Takes back a suspension not yet written, for a socket of this instance that
+   * resumes the session; null when there is none, or when it is being written now
+   * (the claim then goes through the database).
+   */
+  cancelSuspension (id: string): SuspendInput | null {
+    const pending = this.suspending.get(id)
+    if (pending === undefined || this.writing.has(id)) return null
+    this.suspending.delete(id)
+    this.wake()
+    return pending.record
   }
 
   private wake (): void {

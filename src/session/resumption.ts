@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import { Close } from '../protocol/close-codes.js'
-import type { SessionsRepository, SuspendInput } from '../repositories/sessions.js'
+import type { SessionState as SessionStateRow, SessionsRepository, SuspendedState, SuspendInput } from '../repositories/sessions.js'
 import type { Connection } from './connection.js'
-import type { LiveEvents } from './live-events.js'
+import { liveSession, type LiveEvents } from './live-events.js'
 import type { Releases } from './releases.js'
 import { SessionState } from './state.js'
 
@@ -32,8 +32,15 @@ const CLIENT_DONE = new Set([1000, 1005])
  * Session resumption (docs/protocol.md §9): a dropped session is suspended in Postgres
  * with its state and last answers, and a new socket on any instance claims it with the
  * Resume-Id token its previous socket was given.
+ *
+ * A client often comes back to the instance it left, before that instance has written
+ * the suspension, or even noticed the drop: such a claim takes the session over in
+ * memory, and the database only confirms what changed meanwhile.
  */
 export class Resumption {
+  /** This instance's sockets by Resume-Id token, until their session ends or is written suspended. */
+  private readonly local = new Map<string, Connection>()
+
   constructor (
     private readonly sessions: SessionsRepository,
     private readonly releases: Releases,
@@ -42,10 +49,21 @@ export class Resumption {
     /** 0 = resumption is off. */
     readonly windowMs: number,
     private readonly log: FastifyBaseLogger
-  ) {}
+  ) {
+    releases.onParked = connection => this.forget(connection)
+  }
 
   get enabled (): boolean {
     return this.windowMs > 0
+  }
+
+  opened (connection: Connection): void {
+    if (connection.resumeToken !== null) this.local.set(connection.resumeToken, connection)
+  }
+
+  /** The connection's session ended, or is no longer this instance's to hand over from memory. */
+  forget (connection: Connection): void {
+    if (connection.resumeToken !== null) this.local.delete(connection.resumeToken)
   }
 
   /** Whether a socket that closed with `code` may leave its session to be resumed. */
@@ -71,6 +89,11 @@ export class Resumption {
    */
   async claim (connection: Connection, resumeId: string): Promise<void> {
     if (!this.enabled || !TOKEN_SHAPE.test(resumeId)) return connection.close(Close.ResumeNotFound)
+    const previous = this.local.get(resumeId)
+    if (previous !== undefined && previous !== connection) {
+      const taken = await this.takeOver(previous)
+      if (taken !== null) return this.restore(connection, taken.state)
+    }
     const hash = hashOf(resumeId)
     let result
     try {
@@ -85,16 +108,53 @@ export class Resumption {
       return connection.close(Close.ResumeFailed)
     }
     if (result.status !== 1) return connection.close(Close.ResumeNotFound)
-    const { session, answers } = result.state
+    return this.restore(connection, result.state, result.found)
+  }
+
+  /**
+   * The session of a socket of this instance, taken over in memory: its suspension
+   * not written yet, or the socket not even closed yet (the client noticed the drop
+   * first). Null when it is not this instance's to give (already written: claim it
+   * from the database; ended; taken).
+   */
+  private async takeOver (previous: Connection): Promise<SuspendInput | null> {
+    if (previous.fate === 'suspending') {
+      const record = this.releases.cancelSuspension(previous.state.id)
+      if (record === null) return null
+      previous.fate = 'taken'
+      this.forget(previous)
+      return record
+    }
+    if (previous.fate !== 'open') return null
+    previous.fate = 'taken'
+    previous.closing = true
+    this.forget(previous)
+    if (previous.socket.readyState <= 1) previous.socket.terminate()
+    // After the packet it is on, so that answer is among those kept.
+    return new Promise(resolve => {
+      void previous.enqueue(() => resolve(this.snapshot(previous)), () => resolve(null))
+    })
+  }
+
+  /**
+   * Carries the session on in `connection`; `found`: what the claim read of its app,
+   * license and account (read here when the session was taken over in memory).
+   */
+  private async restore (connection: Connection, { session, answers }: SuspendedState, found?: SessionStateRow): Promise<void> {
     try {
       // The client may come back from another address (a NAT rebinding, a new network).
       connection.resume(SessionState.fromJSON({ ...session, ip: connection.state.ip, origin: connection.state.origin }), answers)
+      found ??= (await this.sessions.states([liveSession(connection.state)]))[0]
+      // Gone with its app, or may not come back: the close ends it, slot and all.
+      if (found === undefined || found.app_gone || found.app_paused || found.client_blacklisted) {
+        return connection.close(Close.ResumeNotFound)
+      }
       // Applied before any packet of the new socket runs: what changed while it was away.
-      await this.liveEvents.catchUp(connection)
+      await this.liveEvents.catchUp(connection, found)
     } catch (err) {
       this.log.error({ err }, 'could not restore a resumed session')
       this.releases.endSession(session.id)
-      return connection.close(Close.ResumeFailed)
+      connection.close(Close.ResumeFailed)
     }
   }
 }
