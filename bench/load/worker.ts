@@ -616,17 +616,19 @@ function handover (sockets: WebSocket[], go: Go): Promise<WorkerResult> {
       if (--pending === 0) finish()
     }
     if (pending === 0) return finish()
-    for (const ws of sockets) {
+    for (const ws of [...sockets]) {
       ws.once('close', code => {
         const resumeId = resumeIds.get(ws)
         if (code !== 1001 || resumeId === undefined) return done(`closed-${code}`)
         // With a fresh source address and port, as a reconnecting client would have.
         const next = new WebSocket(job.url2!, { ...clientOptions(), headers: { 'Resume-Id': resumeId } })
+        // Held open until the orchestrator has counted the slots, then closed with the rest.
+        sockets.push(next)
         let answered = false
         next.on('error', () => {})
         next.on('unexpected-response', (_req, res) => { answered = true; done(`http-${res.statusCode}`); next.terminate() })
         next.on('open', () => next.send('{"type":15,"id":1000}'))
-        next.once('message', data => { answered = true; done(statusOf(data)); next.close() })
+        next.once('message', data => { answered = true; done(statusOf(data)) })
         next.once('close', c => { if (!answered) done(`closed-${c}`) })
       })
     }
