@@ -1,5 +1,5 @@
 import pg from 'pg'
-import type { CustomTypesConfig, Pool, QueryResult, QueryResultRow } from 'pg'
+import type { CustomTypesConfig, Pool, PoolClient, QueryResult, QueryResultRow } from 'pg'
 
 const INT8 = pg.types.builtins.INT8
 
@@ -12,7 +12,10 @@ const types = {
     oid === INT8 && format !== 'binary' ? Number : pg.types.getTypeParser(oid, format as 'text')
 } as CustomTypesConfig
 
-/** pool.query with licensewire's type parsing; every repository query goes through here. */
-export function query<R extends QueryResultRow = QueryResultRow> (pool: Pool, text: string, values?: unknown[]): Promise<QueryResult<R>> {
-  return pool.query<R>({ text, values, types })
+/**
+ * pool.query (or a checked-out client's, inside a transaction) with licensewire's type
+ * parsing; every repository query goes through here.
+ */
+export function query<R extends QueryResultRow = QueryResultRow> (db: Pool | PoolClient, text: string, values?: unknown[]): Promise<QueryResult<R>> {
+  return db.query<R>({ text, values, types })
 }
