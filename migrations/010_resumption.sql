@@ -9,6 +9,9 @@ ALTER TABLE sessions
   ADD COLUMN resume_hash bytea,
   -- The session's state and its last answers, as the suspending instance wrote them.
   ADD COLUMN resume_state jsonb,
+  -- When another instance last took the session over: the stray sweep counts a row's
+  -- age from then, as its new owner may not have listed it among its sockets yet.
+  ADD COLUMN claimed_at timestamptz,
   ADD CONSTRAINT sessions_suspended_check
     CHECK ((suspended_until IS NULL) = (resume_hash IS NULL) AND (suspended_until IS NULL) = (resume_state IS NULL));
 

@@ -17,7 +17,7 @@ export async function buildService (config: ServiceConfig): Promise<Service> {
   const app = Fastify({
     logger: {
       level: config.logLevel,
-      redact: ['req.headers.authorization', 'req.headers["sec-websocket-key"]']
+      redact: ['req.headers.authorization', 'req.headers["sec-websocket-key"]', 'req.headers["resume-id"]']
     },
     trustProxy: config.trustProxy ?? false,
     // Health checks and upgrades only; bodies are small JSON.

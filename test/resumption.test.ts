@@ -18,7 +18,7 @@ const EVENT_ID = Number('18446744073709551615')
 before(async t => {
   db = await testDatabase(t)
   // A short lease: the sweep that ends expired windows runs every 200 ms.
-  server = await startServer(t, db, { adminTokens: [TOKEN], sessionLeaseMs: 600, rateLimitPackets: 1000, connectRateLimitMax: 10000 })
+  server = await startServer(t, db, { adminTokens: [TOKEN], rateLimitPackets: 1000, connectRateLimitMax: 10000 })
 })
 
 interface Seat {
@@ -192,6 +192,30 @@ describe('resuming a dropped session', () => {
     assert.equal(await authorizedSessions(db.pool, app.id), 0)
   })
 
+  test('a close the server decided is final, even before the client has answered it', async () => {
+    const { client, app } = await seat()
+    // The client stops reading: the server's close frame sits unread, its socket open.
+    ;(client.ws as unknown as { _socket: { pause: () => void } })._socket.pause()
+    const [row] = (await call(server, 'GET', `/apps/${app.id}/sessions`)).body.items as { id: string }[]
+    assert.equal((await call(server, 'DELETE', `/apps/${app.id}/sessions/${row!.id}`)).status, 204)
+    await new Promise(resolve => setTimeout(resolve, 200))
+    assert.deepEqual(await (await client.resume(server.wsUrl)).closed, NOT_FOUND)
+    client.drop()
+    await waitFor(async () => await sessionRows(db.pool, app.id) === 0)
+    assert.equal(await authorizedSessions(db.pool, app.id), 0)
+  })
+
+  test('a resumed session keeps its rate bucket: dropping does not refill it', async t => {
+    const strict = await startServer(t, db, { rateLimitPackets: 6, rateLimitWindowMs: 600_000 })
+    const { client, app } = await seat(strict.wsUrl)
+    await dropped(client, app.id)
+    const back = await client.resume(strict.wsUrl)
+    // Initialize and Authorize took 2 of 6 tokens: 4 more are answered, the 5th closes 4201.
+    for (let i = 0; i < 5; i++) back.send(10)
+    for (let i = 0; i < 4; i++) assert.equal((await back.next()).status, 1)
+    assert.deepEqual(await back.closed, { code: 4201, reason: 'rate limit hit' })
+  })
+
   test('unknown and malformed tokens are refused with 4401', async () => {
     for (const token of ['A'.repeat(24), 'short', 'x'.repeat(500), 'not/url+safe=====']) {
       const c = await TestClient.connect(server.wsUrl, { 'Resume-Id': token })
@@ -213,11 +237,12 @@ describe('resuming a dropped session', () => {
 
 describe('while suspended', () => {
   test('the window ends: 4401, and the slot is freed exactly once', async t => {
-    const short = await startServer(t, db, { resumeWindowMs: 400, sessionLeaseMs: 600 })
+    // The sweep that ends windows runs every third of the lease: here every 500 ms.
+    const short = await startServer(t, db, { resumeWindowMs: 400, sessionLeaseMs: 1500 })
     const app = await createApp(db.pool, { sessionLimit: 1 })
     const { client } = await seat(short.wsUrl, 'device-0001', app)
     client.drop()
-    await waitFor(async () => await sessionRows(db.pool, app.id) === 0, 5000)
+    await waitFor(async () => await sessionRows(db.pool, app.id) === 0, 15000)
     assert.equal(await authorizedSessions(db.pool, app.id), 0)
     assert.deepEqual(await (await client.resume(short.wsUrl)).closed, NOT_FOUND)
     // The one slot is free again, and only once: the counter agrees with the rows.

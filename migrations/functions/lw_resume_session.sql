@@ -4,6 +4,9 @@
 -- the session relies on (lw_session_states), so the resume needs no second trip;
 -- 0: no such token, or its window ended; 2: the session may not resume (its app was
 -- paused, or its client_id blacklisted meanwhile): it ends here, and its slot is freed.
+-- That path locks the session row before its app row, the reverse of lw_end_sessions;
+-- only an admin ending this same suspended session at this moment can meet it, and
+-- Postgres then aborts one of the two (the client starts over, or the admin retries).
 DROP FUNCTION IF EXISTS lw_resume_session (bytea, uuid);
 CREATE FUNCTION lw_resume_session (p_hash bytea, p_instance uuid)
 RETURNS TABLE (status integer, state jsonb, found jsonb)
@@ -34,7 +37,8 @@ BEGIN
     RETURN;
   END IF;
   UPDATE sessions
-     SET instance_id = p_instance, suspended_until = NULL, resume_hash = NULL, resume_state = NULL
+     SET instance_id = p_instance, suspended_until = NULL, resume_hash = NULL, resume_state = NULL,
+         claimed_at = clock_timestamp()
    WHERE id = s.id;
   RETURN QUERY SELECT 1, s.resume_state, now_found;
 END

@@ -7,7 +7,8 @@ CREATE FUNCTION lw_session_states (p_sessions jsonb)
 RETURNS TABLE (
   id text, app_gone boolean, app_paused boolean, client_blacklisted boolean,
   license_gone boolean, license_blacklisted boolean, license_paused boolean, license_reset boolean,
-  account_gone boolean, account_blacklisted boolean, account_uncovered boolean, signed_leases boolean
+  account_gone boolean, account_blacklisted boolean, account_uncovered boolean, signed_leases boolean,
+  session_gone boolean
 )
 LANGUAGE sql STABLE AS $$
   SELECT x.id,
@@ -21,7 +22,8 @@ LANGUAGE sql STABLE AS $$
          x.account_id IS NOT NULL AND u.id IS NULL,
          coalesce(u.blacklisted_at IS NOT NULL, false),
          coalesce(u.requires_license AND NOT EXISTS (SELECT 1 FROM lw_account_coverage(u.id, clock_timestamp())), false),
-         a.signed_leases
+         a.signed_leases,
+         NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = x.id::uuid)
     FROM jsonb_to_recordset(p_sessions) AS x (id text, app_id bigint, client_id text, license_id bigint, account_id bigint)
     LEFT JOIN apps a ON a.id = x.app_id
     LEFT JOIN licenses l ON l.id = x.license_id

@@ -1,11 +1,20 @@
 -- Removes instances whose lease ran out, with their sessions and slots, and suspended
 -- sessions whose resume window ended. A suspended session belongs to no instance
 -- (docs/protocol.md §9): it outlives the instance that suspended it.
-CREATE OR REPLACE FUNCTION lw_sweep_dead_instances () RETURNS integer
+-- One sweep at a time across all instances: two sweeps deleting the same rows in
+-- different orders would deadlock. A periodic sweep skips its turn while another runs
+-- (returning 0); a retiring instance (p_wait) waits for it, then sweeps its own rows.
+DROP FUNCTION IF EXISTS lw_sweep_dead_instances ();
+CREATE OR REPLACE FUNCTION lw_sweep_dead_instances (p_wait boolean DEFAULT false) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
   n integer;
 BEGIN
+  IF p_wait THEN
+    PERFORM pg_advisory_xact_lock(hashtext('licensewire:sweep'));
+  ELSIF NOT pg_try_advisory_xact_lock(hashtext('licensewire:sweep')) THEN
+    RETURN 0;
+  END IF;
   WITH dead AS (
     DELETE FROM instances WHERE lease_expires_at < clock_timestamp() RETURNING id
   ), gone AS (

@@ -31,11 +31,9 @@ export class AdminSessionsRepository {
 
   /** Ends the session if it is suspended (no instance holds it to close); true when it did. */
   async endSuspended (appId: number, sessionId: string): Promise<boolean> {
-    const { rows } = await query<{ n: number }>(this.pool,
-      `SELECT lw_end_sessions(ARRAY(
-         SELECT id FROM sessions WHERE app_id = $1 AND id = $2 AND suspended_until IS NOT NULL)) AS n`,
-      [appId, sessionId])
-    return rows[0]!.n === 1
+    const { rows } = await query<{ ended: boolean }>(this.pool,
+      'SELECT lw_end_suspended_session($1, $2) AS ended', [appId, sessionId])
+    return rows[0]!.ended
   }
 
   async exists (appId: number, sessionId: string): Promise<boolean> {

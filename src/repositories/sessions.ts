@@ -67,10 +67,11 @@ export interface SuspendInput {
   state: SuspendedState
 }
 
-/** What a suspended session keeps: its state and its last answers (id, frame), oldest first. */
+/** What a suspended session keeps: its state, its last answers (id, frame), oldest first, and its rate bucket. */
 export interface SuspendedState {
   session: SessionStateJson
   answers: [number, string][]
+  bucket?: { tokens: number, refilledAt: number }
 }
 
 /**
@@ -186,6 +187,8 @@ export interface SessionState {
   account_uncovered: boolean
   /** null when the app is gone. */
   signed_leases: boolean | null
+  /** The session's own row is gone (ended meanwhile). */
+  session_gone: boolean
 }
 
 export interface LiveSession {

@@ -29,6 +29,11 @@ export class Connection {
   alive = true
   /** No more frames are taken once a close has been decided. */
   closing = false
+  /** The socket closed after the server had decided to close it (not a drop): not resumable. */
+  closedByServer = false
+  /** A Resume-Id claim is running: frames wait, uncharged until they run (see Dispatcher.frame). */
+  resuming = false
+  waitingFrames = 0
   /**
    * What became of the session once its socket closed (docs/protocol.md §9): 'open'
    * until then; 'ending' (ends, or ended); 'suspending' (its suspension is queued for
@@ -69,6 +74,16 @@ export class Connection {
 
   get id (): string {
     return this.state.id
+  }
+
+  /** The rate bucket's size. */
+  get capacity (): number {
+    return this.settings.capacity
+  }
+
+  /** The rate bucket as it stands, to carry over to a resumed session. */
+  get bucket (): { tokens: number, refilledAt: number } {
+    return { tokens: this.tokens, refilledAt: this.refilledAt }
   }
 
   /** Takes one token from the bucket; false when it is empty. */
@@ -134,9 +149,16 @@ export class Connection {
     return pairs
   }
 
-  /** Takes over a suspended session: its state, and its answers to replay. */
-  resume (state: SessionState, answers: [number, string][]): void {
+  /**
+   * Takes over a suspended session: its state, its answers to replay, and its rate
+   * bucket (a drop and a resume must not refill it).
+   */
+  resume (state: SessionState, answers: [number, string][], bucket?: { tokens: number, refilledAt: number }): void {
     this._state = state
+    if (bucket !== undefined) {
+      this.tokens = bucket.tokens
+      this.refilledAt = bucket.refilledAt
+    }
     this.replays = new Map(answers)
     for (const [id, frame] of answers) this.keep(id, frame)
   }

@@ -45,6 +45,17 @@ export class Dispatcher {
 
   frame (connection: Connection, data: RawData, isBinary: boolean): void {
     if (connection.closing) return
+    // While a resume is being claimed, frames wait for it and are charged to the
+    // resumed session's bucket when they run; no more than a bucket's worth may wait.
+    if (connection.resuming) {
+      if (++connection.waitingFrames > connection.capacity) {
+        connection.closing = true
+        connection.enqueue(() => this.rateLimited(connection), this.onStepError(connection))
+        return
+      }
+      connection.enqueue(() => this.process(connection, data, isBinary, connection.takeToken()), this.onStepError(connection))
+      return
+    }
     const withinRate = connection.takeToken()
     // A frame over the rate ends the session whatever else is wrong with it, so
     // nothing after it is taken: the queue never holds more than the bucket allows.

@@ -38,6 +38,8 @@ export type HubDeps = Pick<PacketContext, 'repos' | 'options' | 'instanceId' | '
 }
 
 const DRAIN_BATCH = 500
+const DRAIN_SETTLE_MS = 5000
+const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms).unref())
 /** The socket's connection, on the socket itself: the listeners below are shared by every socket. */
 const CONNECTION = Symbol('licensewire.connection')
 type WiredSocket = WebSocket & { [CONNECTION]: Connection }
@@ -101,7 +103,7 @@ export class Hub {
     this.liveEvents = new LiveEvents(this.connections, repos.sessions, this.releases, coverage, licenseCache, deps.leaseKeys, log)
     this.lease = new InstanceLease(repos.instances, instanceId, options.sessionLeaseMs, log,
       () => { void this.closeAll(Close.Internal) },
-      () => this.releases.endStray(instanceId, [...this.connections].map(c => c.id)))
+      () => this.releases.endStray(instanceId, this.heldIds()))
     this.heartbeat = new Heartbeat(this.connections, options.heartbeatMs)
     this.deadlines = new InitDeadlines(options.initTimeoutMs, connection => {
       connection.enqueue(() => {
@@ -131,6 +133,11 @@ export class Hub {
       },
       close (code) { closed(connectionOf(this), code) }
     }
+  }
+
+  /** Ids of every session row this instance holds: its sockets', and those between two sockets. */
+  private heldIds (): string[] {
+    return [...[...this.connections].map(c => c.id), ...this.releases.pendingIds(), ...this.resumption.takingOver]
   }
 
   get instanceId (): string {
@@ -170,7 +177,14 @@ export class Hub {
       this.deadlines.add(connection)
       const { claim } = resume
       if (claim !== undefined) {
-        connection.enqueue(() => this.resumption.claim(connection, claim), err => stepFailed(this.ctx.log, connection, err))
+        connection.resuming = true
+        connection.enqueue(async () => {
+          try {
+            await this.resumption.claim(connection, claim)
+          } finally {
+            connection.resuming = false
+          }
+        }, err => stepFailed(this.ctx.log, connection, err))
       }
     }
     return connection
@@ -178,6 +192,7 @@ export class Hub {
 
   private closed (connection: Connection, code: number): void {
     const closedByServer = connection.closing
+    connection.closedByServer = closedByServer
     connection.closing = true
     this.connections.delete(connection)
     this.metrics.closed(code)
@@ -196,7 +211,8 @@ export class Hub {
    * out, so a client can resume on another instance as soon as it hears the close.
    */
   private async closeAll (spec: CloseSpec, handOver = false): Promise<void> {
-    const connections = [...this.connections]
+    // A session a new socket is taking over right now is that socket's to close.
+    const connections = [...this.connections].filter(c => c.fate === 'open')
     for (let i = 0; i < connections.length; i += DRAIN_BATCH) {
       const batch = connections.slice(i, i + DRAIN_BATCH)
       const suspended: SuspendInput[] = []
@@ -234,6 +250,9 @@ export class Hub {
   async drain (): Promise<void> {
     if (this.draining) return
     this.draining = true
+    // Sockets that dropped just before: their suspensions are written before this
+    // instance gives up its rows (for as long as the database takes, within reason).
+    if (this.resumption.enabled) await Promise.race([this.releases.settled(), sleep(DRAIN_SETTLE_MS)])
     this.stop()
     await this.closeAll(Close.GoingAway, this.resumption.enabled)
     await this.lease.retire()

@@ -64,8 +64,11 @@ export class LiveEvents {
     const cache = this.licenseCache
     return {
       event: event => {
-        if (event.type === 'signing_keys_changed') this.reloadKeys()
-        else this.apply(event)
+        if (event.type === 'signing_keys_changed') return this.reloadKeys()
+        this.apply(event)
+        // A session whose socket dropped a moment ago has no connection to close, but
+        // may have a suspension still to write here: it ends instead.
+        if (event.type === 'session_disconnected') this.releases.disconnect(event.sessionId)
       },
       licenseChanged: licenseId => cache.changed(licenseId),
       up: () => {

@@ -85,8 +85,8 @@ export class Releases {
   }
 
   /**
-   * Writes pending suspensions and deletes pending rows, a batch per statement, until
-   * none is left; one flusher at a time.
+   * Deletes pending rows and writes pending suspensions, a batch per statement each
+   * turn, until none is left; one flusher at a time.
    */
   private flush (): void {
     if (this.flusher !== null || this.stopped) return
@@ -94,24 +94,12 @@ export class Releases {
       let retryMs = RETRY_MIN_MS
       while ((this.ending.size > 0 || this.suspending.size > 0) && !this.stopped) {
         try {
-          if (this.suspending.size > 0) {
-            const batch = [...this.suspending.values()].slice(0, BATCH)
-            for (const { record } of batch) this.writing.add(record.id)
-            try {
-              await this.suspendNow(batch.map(s => s.record))
-            } finally {
-              this.writing.clear()
-            }
-            for (const { record, connection } of batch) {
-              this.suspending.delete(record.id)
-              connection.fate = 'suspended'
-              this.onParked(connection)
-            }
-          } else {
+          if (this.ending.size > 0) {
             const batch = [...this.ending].slice(0, BATCH)
             await this.sessions.endMany(batch)
             for (const id of batch) this.ending.delete(id)
           }
+          if (this.suspending.size > 0) await this.suspendPending([...this.suspending.values()].slice(0, BATCH))
         } catch (err) {
           this.log.warn({ err, pending: this.ending.size + this.suspending.size }, 'releasing closed sessions failed; trying again')
           await new Promise(resolve => setTimeout(resolve, retryMs).unref())
@@ -124,10 +112,67 @@ export class Releases {
     })().finally(() => { this.flusher = null })
   }
 
+  /**
+   * Writes a batch of suspensions. A batch the database refuses for its data (not for
+   * being unreachable) is written one by one, and a session whose state cannot be
+   * stored ends instead: one bad record never holds the others back.
+   */
+  private async suspendPending (batch: { record: SuspendInput, connection: Connection }[]): Promise<void> {
+    for (const { record } of batch) this.writing.add(record.id)
+    try {
+      await this.suspendNow(batch.map(s => s.record))
+    } catch (err) {
+      if (!isDataError(err)) throw err
+      if (batch.length > 1) {
+        for (const one of batch) await this.suspendPending([one])
+        return
+      }
+      const { record, connection } = batch[0]!
+      this.log.error({ err }, 'could not suspend a session; it ends instead')
+      this.suspending.delete(record.id)
+      this.forget(connection.state.deauthorize())
+      connection.fate = 'ending'
+      this.onParked(connection)
+      this.ending.add(record.id)
+      return
+    } finally {
+      for (const { record } of batch) this.writing.delete(record.id)
+    }
+    for (const { record, connection } of batch) {
+      this.suspending.delete(record.id)
+      connection.fate = 'suspended'
+      this.onParked(connection)
+    }
+  }
+
   /** Suspends these sessions now, in one statement (the drain writes them before its 1001). */
   async suspendNow (sessions: SuspendInput[]): Promise<void> {
     if (sessions.length === 0) return
     await this.sessions.suspendMany(this.instanceId, sessions, this.resumeWindowMs)
+  }
+
+  /** Ids of sessions whose suspension is not written yet: their rows are still this instance's. */
+  pendingIds (): string[] {
+    return [...this.suspending.keys()]
+  }
+
+  /**
+   * An admin disconnected a session that has no socket here any more: a suspension not
+   * yet written is dropped (or, being written, followed by an end), and the row ends.
+   * False when this instance has nothing pending for it.
+   */
+  disconnect (id: string): boolean {
+    const pending = this.suspending.get(id)
+    if (pending === undefined) return false
+    if (!this.writing.has(id)) {
+      this.suspending.delete(id)
+      pending.connection.fate = 'ending'
+      this.onParked(pending.connection)
+    }
+    this.forget(pending.connection.state.deauthorize())
+    this.ending.add(id)
+    this.flush()
+    return true
   }
 
   /** Whether a suspension of this instance is still unwritten: a claim may have come too early. */
@@ -193,6 +238,12 @@ export class Releases {
   private forget (authorization: SessionState['authorization']): void {
     if (authorization?.kind === 'license') this.licenseCache.forget(authorization.licenseId)
   }
+}
+
+/** Postgres refused the values (class 22, data exception: say, text JSON cannot hold), not the connection. */
+function isDataError (err: unknown): boolean {
+  const code = (err as { code?: unknown }).code
+  return typeof code === 'string' && code.startsWith('22')
 }
 
 /** A row younger than this may belong to a socket opened after the live list was taken. */

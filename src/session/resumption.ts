@@ -40,6 +40,8 @@ const CLIENT_DONE = new Set([1000, 1005])
 export class Resumption {
   /** This instance's sockets by Resume-Id token, until their session ends or is written suspended. */
   private readonly local = new Map<string, Connection>()
+  /** Ids of sessions being taken over in memory: between two sockets, but still this instance's. */
+  readonly takingOver = new Set<string>()
 
   constructor (
     private readonly sessions: SessionsRepository,
@@ -79,7 +81,7 @@ export class Resumption {
     return {
       id: state.id,
       hash: hashOf(token).toString('hex'),
-      state: { session: state.toJSON(), answers: connection.lastAnswers() }
+      state: { session: state.toJSON(), answers: connection.lastAnswers(), bucket: connection.bucket }
     }
   }
 
@@ -91,8 +93,14 @@ export class Resumption {
     if (!this.enabled || !TOKEN_SHAPE.test(resumeId)) return connection.close(Close.ResumeNotFound)
     const previous = this.local.get(resumeId)
     if (previous !== undefined && previous !== connection) {
-      const taken = await this.takeOver(previous)
-      if (taken !== null) return this.restore(connection, taken.state)
+      const id = previous.state.id
+      this.takingOver.add(id)
+      try {
+        const taken = await this.takeOver(previous)
+        if (taken !== null) return await this.restore(connection, taken.state)
+      } finally {
+        this.takingOver.delete(id)
+      }
     }
     const hash = hashOf(resumeId)
     let result
@@ -125,7 +133,8 @@ export class Resumption {
       this.forget(previous)
       return record
     }
-    if (previous.fate !== 'open') return null
+    // A close the server decided (the socket may still wait for the client's close frame) is final.
+    if (previous.fate !== 'open' || previous.closedByServer || (previous.closing && previous.socket.readyState !== 3)) return null
     previous.fate = 'taken'
     previous.closing = true
     this.forget(previous)
@@ -140,13 +149,13 @@ export class Resumption {
    * Carries the session on in `connection`; `found`: what the claim read of its app,
    * license and account (read here when the session was taken over in memory).
    */
-  private async restore (connection: Connection, { session, answers }: SuspendedState, found?: SessionStateRow): Promise<void> {
+  private async restore (connection: Connection, { session, answers, bucket }: SuspendedState, found?: SessionStateRow): Promise<void> {
     try {
       // The client may come back from another address (a NAT rebinding, a new network).
-      connection.resume(SessionState.fromJSON({ ...session, ip: connection.state.ip, origin: connection.state.origin }), answers)
+      connection.resume(SessionState.fromJSON({ ...session, ip: connection.state.ip, origin: connection.state.origin }), answers, bucket)
       found ??= (await this.sessions.states([liveSession(connection.state)]))[0]
-      // Gone with its app, or may not come back: the close ends it, slot and all.
-      if (found === undefined || found.app_gone || found.app_paused || found.client_blacklisted) {
+      // Ended meanwhile, gone with its app, or may not come back: the close ends what is left.
+      if (found === undefined || found.session_gone || found.app_gone || found.app_paused || found.client_blacklisted) {
         return connection.close(Close.ResumeNotFound)
       }
       // Applied before any packet of the new socket runs: what changed while it was away.
