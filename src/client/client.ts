@@ -142,6 +142,8 @@ interface Authorization {
 /** Close codes after which the client reconnects (every other one is final). */
 const RECONNECT_CODES = new Set([1001, 1006, 1011, 1012, 1013, 1014, 4000])
 const RESUME_REFUSED = new Set([4400, 4401])
+/** Initialize statuses worth another attempt while reconnecting: 6 InternalServerError, 602 quota. */
+const TRANSIENT_INITIALIZE = new Set([6, 602])
 
 const encoder = new TextEncoder()
 
@@ -243,6 +245,7 @@ export class LicenseClient {
       if (this.state !== 'connecting') throw new ClosedError(1000, 'closed by client')
       this.state = 'open'
       this.ready = true
+      this.flush()
       return app
     } catch (err) {
       if (this.state === 'connecting') {
@@ -607,8 +610,11 @@ export class LicenseClient {
       } catch (err) {
         if (this.state !== 'reconnecting') return
         if (err instanceof StatusError) {
-          // The app or this device may not start a session any more (paused, blacklisted, …).
           this.conn?.close(1000, '')
+          // A full app (it may be our own suspended session that fills it) or a server
+          // error may pass; anything else means the app or this device may not start a
+          // session any more (paused, deleted, blacklisted, …).
+          if (err.type === PacketType.Initialize && TRANSIENT_INITIALIZE.has(err.status)) continue
           this.finish(1000, '', err)
           return
         }
@@ -620,7 +626,9 @@ export class LicenseClient {
             return
           }
         }
-        // Otherwise the server is unreachable still: try again.
+        // Otherwise the server is unreachable, or did not answer in time: try again
+        // (a dropped connection, not a close: a resumable session stays resumable).
+        if (!(err instanceof ClosedError)) this.conn?.terminate()
       }
     }
   }
