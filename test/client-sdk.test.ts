@@ -174,6 +174,17 @@ describe('packets: every method resolves an Ok and rejects other statuses with S
     assert.equal(await authorizedSessions(db.pool, app.id), 0)
   })
 
+  test('calls made before connect() resolved wait for the session; calls before connect() reject', async t => {
+    const app = await createApp(db.pool)
+    const c = client(t, app)
+    await assert.rejects(c.onlineUsersCount(), /call connect\(\) first/)
+    const connected = c.connect()
+    const count = c.onlineUsersCount()
+    await connected
+    assert.equal(await count, 1)
+    await assert.rejects(c.connect(), /connect\(\) was called already/)
+  })
+
   test('connect rejects with StatusError when Initialize is refused, and the client is closed', async t => {
     const app = await createApp(db.pool, { paused: true })
     const c = client(t, app)
@@ -469,8 +480,11 @@ describe('reconnecting', () => {
     const [suspended] = await sessionIds(app.id)
     assert.equal((await call(server, 'DELETE', `/apps/${app.id}/sessions/${suspended!.id}`)).status, 204)
     const restarted = next(c, 'restarted')
+    // A call made while the client cannot reach the server waits for the new session.
+    const count = c.onlineUsersCount()
     proxy.refusing = false
     const event = await restarted as RestartedEvent
+    assert.equal(await count, 1)
     assert.equal(event.app.app_name, 'Test app')
     assert.equal((event.authorization as LicenseInfo | undefined)?.license, key)
     assert.equal(event.error, undefined)
