@@ -1,6 +1,8 @@
 import { before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import net from 'node:net'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import WebSocket from 'ws'
 import type { JSONWebKeySet } from 'jose'
 import { testDatabase, type TestDatabase } from './helpers/database.js'
@@ -632,5 +634,23 @@ describe('reconnecting', () => {
     proxy.cut()
     assert.equal((await pending).code, 1006)
     assert.deepEqual(seen, [{ name: 'close', event: { code: 1006, reason: '' } }])
+  })
+})
+
+describe('examples/client.ts (npm run client) on the SDK', () => {
+  test('prints each response as sent and exits 0; a refused Authorize exits 1', async () => {
+    const run = promisify(execFile)
+    const app = await createApp(db.pool, { name: 'Example app' })
+    const key = await createLicense(db.pool, app.id, { levels: { tier: 'pro' } })
+    const args = ['--import', 'tsx', 'examples/client.ts', '--url', server.wsUrl, '--api-key', app.key, '--license', key]
+    const { stdout } = await run(process.execPath, [...args, '--client-id', 'example-device-1'])
+    const answers = stdout.trim().split('\n').map(line => JSON.parse(line) as Record<string, unknown>)
+    assert.deepEqual(answers.map(a => [a.id, a.status]), [[1, 1], [2, 1], [3, 1]])
+    assert.equal(answers[0]!.app_name, 'Example app')
+    assert.deepEqual(answers[2]!.levels, { tier: 'pro' })
+    await assert.rejects(run(process.execPath, [...args, '--client-id', 'example-device-2']),
+      (err: { code: number, stdout: string, stderr: string }) => err.code === 1 && /"status":502/.test(err.stdout) && /ClientIDMismatch/.test(err.stderr))
+    await assert.rejects(run(process.execPath, [...args, '--client-id', 'abc']), (err: { code: number }) => err.code === 64)
+    await waitFor(async () => await sessionRows(db.pool, app.id) === 0)
   })
 })

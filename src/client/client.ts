@@ -438,6 +438,7 @@ export class LicenseClient {
   private write (entry: Pending): void {
     if (this.conn === undefined) return
     entry.sentOn = this.gen
+    this.events.emit('frame', { direction: 'out', text: entry.frame })
     this.conn.send(entry.frame)
   }
 
@@ -506,6 +507,7 @@ export class LicenseClient {
   }
 
   private onMessage (text: string): void {
+    this.events.emit('frame', { direction: 'in', text })
     let message: unknown
     try {
       message = JSON.parse(text)

@@ -34,12 +34,19 @@ export interface RestartedEvent {
   error?: StatusError
 }
 
+/** A text frame as it went over the wire (for logging and debugging). */
+export interface FrameEvent {
+  direction: 'in' | 'out'
+  text: string
+}
+
 export interface ClientEvents {
   panelEvent: (event: PanelEvent) => void
   close: (event: CloseEvent) => void
   reconnecting: (event: ReconnectingEvent) => void
   resumed: (event: { attempt: number }) => void
   restarted: (event: RestartedEvent) => void
+  frame: (event: FrameEvent) => void
 }
 
 /** A minimal typed emitter (no node:events, so browsers need nothing). */

@@ -9,7 +9,7 @@ export {
   type AppInfo, type LicenseInfo, type AccountInfo, type FileDownloadUrl, type FileMetadata,
   type AuthorizeByLicenseOptions, type AuthorizeByCredentialsOptions, type CreateAccountOptions
 } from './client.js'
-export type { PanelEvent, CloseEvent, ReconnectingEvent, RestartedEvent, ClientEvents } from './emitter.js'
+export type { PanelEvent, FrameEvent, CloseEvent, ReconnectingEvent, RestartedEvent, ClientEvents } from './emitter.js'
 export type { DownloadOptions, DownloadResult } from './download.js'
 export type { BrowserWebSocket, BrowserWebSocketConstructor } from './transport.js'
 export { Status, statusName, CloseCode, EventType, PacketType, type StatusName, type StatusCode } from './constants.js'
