@@ -479,7 +479,8 @@ export class LicenseClient {
         }
         opened = true
         this.conn = conn
-        if (conn.resumeId !== undefined) this.resumeId = conn.resumeId
+        // Each connection's own token; none when the server has resumption off.
+        this.resumeId = conn.resumeId
         this.startKeepAlive()
         resolve()
       }
