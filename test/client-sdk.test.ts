@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import net from 'node:net'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import WebSocket from 'ws'
+import WebSocket, { WebSocketServer } from 'ws'
 import type { JSONWebKeySet } from 'jose'
 import { testDatabase, type TestDatabase } from './helpers/database.js'
 import { startServer, type TestServer } from './helpers/server.js'
@@ -590,6 +590,32 @@ describe('reconnecting', () => {
     assert.equal((seen[0]!.event as ReconnectingEvent).code, 1001)
     assert.equal(await c.getValue('n'), key)
     assert.equal(await authorizedSessions(db.pool, app.id), 1)
+  })
+
+  test('a connection closed at once (1001 from an instance still draining) does not replace the Resume-Id to resume with', async t => {
+    const app = await createApp(db.pool)
+    const key = await createLicense(db.pool, app.id)
+    const proxy = await TcpProxy.start(t, server)
+    const draining = new WebSocketServer({ port: 0, host: '127.0.0.1' })
+    t.after(() => new Promise(resolve => draining.close(resolve)))
+    await new Promise(resolve => draining.once('listening', resolve))
+    let refusedWith: string | undefined
+    draining.on('headers', headers => { headers.push('Resume-Id: AAAAAAAAAAAAAAAAAAAAAAAA') })
+    draining.on('connection', (ws, req) => {
+      refusedWith = req.headers['resume-id'] as string
+      proxy.target = Number(new URL(server.url).port)
+      ws.close(1001, 'server going away')
+    })
+    const c = client(t, app, { url: proxy.wsUrl })
+    await c.connect()
+    await c.authorizeByLicense(key)
+    await c.setValue('k', 'v', 600)
+    proxy.target = (draining.address() as net.AddressInfo).port
+    const resumed = next(c, 'resumed')
+    proxy.cut()
+    assert.deepEqual(await resumed, { attempt: 2 })
+    assert.match(String(refusedWith), /^[A-Za-z0-9_-]{24}$/)
+    assert.equal(await c.getValue('k'), 'v')
   })
 
   test('a dead server (nothing heard for deadAfterMs) is dropped; the client reconnects and resumes', async t => {

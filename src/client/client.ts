@@ -479,8 +479,6 @@ export class LicenseClient {
         }
         opened = true
         this.conn = conn
-        // Each connection's own token; none when the server has resumption off.
-        this.resumeId = conn.resumeId
         this.startKeepAlive()
         resolve()
       }
@@ -593,6 +591,7 @@ export class LicenseClient {
           if (this.state !== 'reconnecting') return
           if (outcome === 'resumed') {
             if (this.conn === undefined) throw new ClosedError(1006, '')
+            this.adoptResumeId()
             this.state = 'open'
             this.events.emit('resumed', { attempt })
             return
@@ -678,8 +677,19 @@ export class LicenseClient {
 
   private async initialize (): Promise<AppInfo> {
     const answer = await this.roundTrip(PacketType.Initialize, { websocket_api_key: this.options.apiKey, client_id: this.options.clientId }, true)
+    this.adoptResumeId()
     this.app = strip(answer) as unknown as AppInfo
     return this.app
+  }
+
+  /**
+   * The current connection's Resume-Id becomes the one to resume with, once it holds the
+   * session (resumed, or initialized): a connection refused at once (a draining server
+   * closes new ones with 1001) must not replace the token of the session's last one.
+   * None when the server has resumption off.
+   */
+  private adoptResumeId (): void {
+    if (this.conn !== undefined) this.resumeId = this.conn.resumeId
   }
 
   /** The end: no more reconnecting; pending calls reject with ClosedError; `close` is emitted. */
