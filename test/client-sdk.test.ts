@@ -205,6 +205,18 @@ describe('packets: every method resolves an Ok and rejects other statuses with S
     assert.match(err.message, /cannot connect to ws:\/\/127\.0\.0\.1:9\/ws/)
   })
 
+  test('an upgrade refused with HTTP 429 rejects connect with ClosedError saying so', async t => {
+    const limited = await startServer(t, db, { connectRateLimitMax: 1 })
+    const app = await createApp(db.pool)
+    const first = client(t, app, { url: limited.wsUrl })
+    await first.connect()
+    const second = client(t, app, { url: limited.wsUrl })
+    const seen = record(second)
+    const err = await rejects(second.connect(), ClosedError)
+    assert.match(err.message, /the server answered the upgrade with HTTP 429/)
+    assert.deepEqual(names(seen), ['close'])
+  })
+
   test('accounts: createAccount, authorizeByCredentials, linkLicense, getCurrentAccount', async t => {
     const app = await createApp(db.pool)
     const c = client(t, app)
@@ -647,6 +659,23 @@ describe('reconnecting', () => {
     await waitFor(async () => await sessionRows(db.pool, app.id) === 0)
     assert.equal(await authorizedSessions(db.pool, app.id), 0)
     assert.equal((await rejects(c.onlineUsersCount(), ClosedError)).code, 1000)
+  })
+
+  test('after maxAttempts failed attempts the client gives up: close, and pending calls reject', async t => {
+    const app = await createApp(db.pool)
+    const proxy = await TcpProxy.start(t, server)
+    const c = client(t, app, { url: proxy.wsUrl, reconnect: { initialDelayMs: 10, maxDelayMs: 20, maxAttempts: 3 } })
+    const seen = record(c)
+    await c.connect()
+    proxy.refusing = true
+    const closed = next(c, 'close')
+    proxy.cut()
+    const pending = rejects(c.onlineUsersCount(), ClosedError)
+    const event = await closed as { code: number, error: Error }
+    assert.equal(event.code, 1006)
+    assert.match(event.error.message, /gave up reconnecting after 3 attempts/)
+    assert.equal((await pending).code, 1006)
+    assert.deepEqual(seen.filter(s => s.name === 'reconnecting').map(s => (s.event as ReconnectingEvent).attempt), [1, 2, 3])
   })
 
   test('reconnect: false: a drop closes the client and rejects pending calls', async t => {

@@ -250,7 +250,8 @@ export class LicenseClient {
     } catch (err) {
       if (this.state === 'connecting') {
         this.conn?.close(1000, '')
-        this.finish(1000, '', err)
+        if (err instanceof ClosedError) this.finish(err.code, err.reason, err)
+        else this.finish(1000, '', err)
       }
       throw err
     }
