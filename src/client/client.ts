@@ -698,6 +698,7 @@ export class LicenseClient {
     if (this.state === 'closed') return
     this.state = 'closed'
     this.closedWith = { code, reason }
+    this.authorization = undefined
     this.ready = false
     this.stopKeepAlive()
     this.wake?.()
