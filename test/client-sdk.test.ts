@@ -236,6 +236,13 @@ describe('packets: every method resolves an Ok and rejects other statuses with S
     const now = await c.getCurrentAccount()
     assert.deepEqual(now.levels, { tier: 'gold' })
     assert.ok(now.time_left! > 86000)
+
+    // Status 5 carries retry_after: the per-IP limit of accounts without a license (3).
+    await c.createAccount('second-login', PASSWORD)
+    await c.createAccount('third-login', PASSWORD)
+    const limited = await statusError(c.createAccount('fourth-login', PASSWORD), Status.TooManyRequests)
+    assert.equal(limited.statusName, 'TooManyRequests')
+    assert.ok(Number(limited.response.retry_after) > 0, JSON.stringify(limited.response))
   })
 
   test('files: fileMetadata, fileDownloadUrl, downloadFile whole and resumed with Range, checksums', async t => {
