@@ -519,6 +519,13 @@ describe('reconnecting', () => {
     assert.equal((await call(server, 'PATCH', `/apps/${app.id}`, { version: '4.0.0' })).status, 200)
     await waitFor(() => events.length === 1)
     assert.equal(events[0]!.event_type, 102)
+
+    // The new session is the one a later drop resumes.
+    const resumed = next(c, 'resumed')
+    proxy.cut()
+    await resumed
+    assert.equal((await c.getCurrentLicense()).license, key)
+    assert.equal(await sessionRows(db.pool, app.id), 1)
   })
 
   test('a refused re-authorization is reported, and the session carries on unauthorized', async t => {

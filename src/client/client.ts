@@ -171,6 +171,8 @@ export class LicenseClient {
   private nextId = 1
   private readonly pending = new Map<number, Pending>()
   private resumeId: string | undefined
+  /** Whether the session of `resumeId` may be resumed (false once refused, or after a 4000). */
+  private resumable = false
   private authorization: Authorization | undefined
   private subscribed = false
   /** Resolves a resuming connection's fate: its first frame, or its close. */
@@ -243,6 +245,7 @@ export class LicenseClient {
       await this.open(false)
       const app = await this.initialize()
       if (this.state !== 'connecting') throw new ClosedError(1000, 'closed by client')
+      this.adoptResumeId()
       this.state = 'open'
       this.ready = true
       this.flush()
@@ -567,7 +570,7 @@ export class LicenseClient {
   private async recover (code: number, reason: string): Promise<void> {
     const options = this.reconnectOptions!
     // A 4000 close was on purpose: the session was not suspended.
-    let canResume = this.resumeEnabled && this.resumeId !== undefined && code !== 4000
+    if (code === 4000) this.resumable = false
     let lastCode = code
     let lastReason = reason
     for (let attempt = 1; ; attempt++) {
@@ -587,7 +590,7 @@ export class LicenseClient {
       this.wake = undefined
       if (this.state !== 'reconnecting') return
       try {
-        if (canResume) {
+        if (this.resumeEnabled && this.resumable) {
           const outcome = await this.tryResume()
           if (this.state !== 'reconnecting') return
           if (outcome === 'resumed') {
@@ -599,12 +602,13 @@ export class LicenseClient {
           }
           if (!RESUME_REFUSED.has(outcome.code)) throw new ClosedError(outcome.code, outcome.reason)
           // Refused: the session is gone. Start over at once.
-          canResume = false
+          this.resumable = false
         }
         await this.open(false)
         const restarted = await this.restart()
         if (this.state !== 'reconnecting') return
         if (this.conn === undefined) throw new ClosedError(1006, '')
+        this.adoptResumeId()
         this.state = 'open'
         this.ready = true
         this.flush()
@@ -678,19 +682,21 @@ export class LicenseClient {
 
   private async initialize (): Promise<AppInfo> {
     const answer = await this.roundTrip(PacketType.Initialize, { websocket_api_key: this.options.apiKey, client_id: this.options.clientId }, true)
-    this.adoptResumeId()
     this.app = strip(answer) as unknown as AppInfo
     return this.app
   }
 
   /**
-   * The current connection's Resume-Id becomes the one to resume with, once it holds the
-   * session (resumed, or initialized): a connection refused at once (a draining server
-   * closes new ones with 1001) must not replace the token of the session's last one.
-   * None when the server has resumption off.
+   * The current connection's Resume-Id becomes the one to resume with, once the
+   * connection holds the whole session (resumed, or initialized and re-authorized): a
+   * connection refused at once (a draining server closes new ones with 1001) must not
+   * replace the token of the session's last one, and a half-rebuilt session is not
+   * worth resuming. None when the server has resumption off.
    */
   private adoptResumeId (): void {
-    if (this.conn !== undefined) this.resumeId = this.conn.resumeId
+    if (this.conn === undefined) return
+    this.resumeId = this.conn.resumeId
+    this.resumable = this.resumeId !== undefined
   }
 
   /** The end: no more reconnecting; pending calls reject with ClosedError; `close` is emitted. */
