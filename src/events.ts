@@ -2,7 +2,14 @@
  * Changes made through the management API that live sessions must react to, on
  * every instance (docs/protocol.md §7, event table). They travel as JSON.
  */
-export type LiveEvent = AppEvent | { type: 'signing_keys_changed' }
+export type LiveEvent =
+  | AppEvent
+  | { type: 'signing_keys_changed' }
+  /**
+   * A client resumes on another instance a session whose socket `instanceId` still holds
+   * (the drop not noticed yet): that instance cuts the socket, so the session suspends.
+   */
+  | { type: 'session_handover', instanceId: string, sessionId: string }
 
 /** The events that touch the live sessions of one app. */
 export type AppEvent =

@@ -82,7 +82,7 @@ describe("the host's pg stays the host's", () => {
     const [license] = await repos.licenses.insert(app.id, [{ key: 'TYPED-KEY-0001', durationSeconds: 3600 }])
     assert.strictEqual(license!.id, Number(license!.id))
     assert.strictEqual(license!.duration_seconds, 3600)
-    const init = await repos.sessions.initialize({ sessionId: randomUUID(), instanceId: host.licensewireHub.instanceId, apiKey: app.websocket_api_key, clientId: 'device-0001', ip: '127.0.0.1' })
+    const init = await repos.sessions.initialize({ sessionId: randomUUID(), instanceId: host.licensewireHub.instanceId, apiKey: app.websocket_api_key, clientId: 'device-0001', ip: '127.0.0.1', resumeHash: null })
     assert.strictEqual(init.app_id, app.id)
     assert.strictEqual(await repos.sessions.onlineCount(app.id), 1)
 

@@ -91,7 +91,7 @@ wss.on('connection', (socket, request) => {
       if (key.length !== 21) return socket.send(JSON.stringify({ id, status: 2 }))
       if (client.length < 4 || client.length > 64) return socket.send(JSON.stringify({ id, status: client.length < 4 ? 500 : 501 }))
       const { rows } = await pool.query<{ status: number, app_id: number | null, app_name: string | null, app_version: string | null }>(
-        'SELECT * FROM lw_initialize($1, $2, $3, $4, $5)', [sessionId, instanceId, key, client, ip])
+        'SELECT * FROM lw_initialize($1, $2, $3, $4, $5, NULL)', [sessionId, instanceId, key, client, ip])
       const r = rows[0]!
       if (r.status !== 1) return socket.send(JSON.stringify({ id, status: r.status }))
       appId = r.app_id

@@ -7,20 +7,27 @@
 -- That path locks the session row before its app row, the reverse of lw_end_sessions;
 -- only an admin ending this same suspended session at this moment can meet it, and
 -- Postgres then aborts one of the two (the client starts over, or the admin retries).
+-- 3: the session is live on another instance (its socket not yet noticed dropped), with
+-- that instance in `owner` and the session in `session_id`: the caller asks it to let
+-- go, and claims again.
+-- p_new_hash: the claiming socket's own token hash, which the session takes on.
 DROP FUNCTION IF EXISTS lw_resume_session (bytea, uuid);
-CREATE FUNCTION lw_resume_session (p_hash bytea, p_instance uuid)
-RETURNS TABLE (status integer, state jsonb, found jsonb)
+DROP FUNCTION IF EXISTS lw_resume_session (bytea, uuid, bytea);
+CREATE FUNCTION lw_resume_session (p_hash bytea, p_instance uuid, p_new_hash bytea)
+RETURNS TABLE (status integer, state jsonb, found jsonb, owner uuid, session_id uuid)
 LANGUAGE plpgsql AS $$
 DECLARE
   s sessions%ROWTYPE;
   auth jsonb;
   now_found jsonb;
 BEGIN
-  SELECT * INTO s FROM sessions
-   WHERE resume_hash = p_hash AND suspended_until > clock_timestamp()
-   FOR UPDATE;
-  IF NOT FOUND THEN
-    RETURN QUERY SELECT 0, NULL::jsonb, NULL::jsonb;
+  SELECT * INTO s FROM sessions WHERE resume_hash = p_hash FOR UPDATE;
+  IF NOT FOUND OR s.suspended_until <= clock_timestamp() OR (s.suspended_until IS NULL AND s.instance_id = p_instance) THEN
+    RETURN QUERY SELECT 0, NULL::jsonb, NULL::jsonb, NULL::uuid, NULL::uuid;
+    RETURN;
+  END IF;
+  IF s.suspended_until IS NULL THEN
+    RETURN QUERY SELECT 3, NULL::jsonb, NULL::jsonb, s.instance_id, s.id;
     RETURN;
   END IF;
   auth := s.resume_state -> 'session' -> 'authorization';
@@ -33,13 +40,13 @@ BEGIN
     IF s.authorized_at IS NOT NULL THEN
       UPDATE apps SET authorized_sessions = authorized_sessions - 1 WHERE id = s.app_id;
     END IF;
-    RETURN QUERY SELECT 2, NULL::jsonb, NULL::jsonb;
+    RETURN QUERY SELECT 2, NULL::jsonb, NULL::jsonb, NULL::uuid, NULL::uuid;
     RETURN;
   END IF;
   UPDATE sessions
-     SET instance_id = p_instance, suspended_until = NULL, resume_hash = NULL, resume_state = NULL,
+     SET instance_id = p_instance, suspended_until = NULL, resume_hash = p_new_hash, resume_state = NULL,
          claimed_at = clock_timestamp()
    WHERE id = s.id;
-  RETURN QUERY SELECT 1, s.resume_state, now_found;
+  RETURN QUERY SELECT 1, s.resume_state, now_found, NULL::uuid, s.id;
 END
 $$;

@@ -33,6 +33,8 @@ export interface InitializeInput {
   apiKey: string | null
   clientId: string
   ip: string
+  /** SHA-256 (hex) of the socket's Resume-Id token; null with resumption off. */
+  resumeHash: string | null
 }
 
 export interface AuthorizeInput {
@@ -76,9 +78,13 @@ export interface SuspendedState {
 
 /**
  * status 1: resumed, with its state and what the database says now about what it relies
- * on; 0: unknown token or window ended; 2: may not resume (ended now).
+ * on; 0: unknown token or window ended; 2: may not resume (ended now); 3: live on the
+ * instance `owner`, which has not noticed the drop yet.
  */
-export type ResumeResult = { status: 1, state: SuspendedState, found: SessionState } | { status: 0 | 2, state: null, found: null }
+export type ResumeResult =
+  | { status: 1, state: SuspendedState, found: SessionState, owner: null }
+  | { status: 0 | 2, state: null, found: null, owner: null }
+  | { status: 3, state: null, found: null, owner: string, session_id: string }
 
 /** The answer of an account authorization: the account as stored afterwards, absent with 200. */
 export type AccountAuthorizeResult = { status: number, now: number } & ({ login: null } | AccountView)
@@ -89,8 +95,8 @@ export class SessionsRepository {
 
   async initialize (i: InitializeInput): Promise<InitializeResult> {
     const { rows } = await query<InitializeResult>(this.pool,
-      'SELECT * FROM lw_initialize($1, $2, $3, $4, $5)',
-      [i.sessionId, i.instanceId, i.apiKey, i.clientId, i.ip])
+      'SELECT * FROM lw_initialize($1, $2, $3, $4, $5, decode($6, \'hex\'))',
+      [i.sessionId, i.instanceId, i.apiKey, i.clientId, i.ip, i.resumeHash])
     return rows[0]!
   }
 
@@ -132,11 +138,21 @@ export class SessionsRepository {
     return rows[0]!.n
   }
 
-  /** Claims the suspended session of this token hash for this instance; single use. */
-  async resume (hash: Buffer, instanceId: string): Promise<ResumeResult> {
+  /**
+   * Claims the suspended session of this token hash for this instance, which takes on
+   * `newHash` (hex, the claiming socket's own); single use.
+   */
+  async resume (hash: string, instanceId: string, newHash: string): Promise<ResumeResult> {
     const { rows } = await query<ResumeResult>(this.pool,
-      'SELECT * FROM lw_resume_session($1, $2)', [hash, instanceId])
+      "SELECT * FROM lw_resume_session(decode($1, 'hex'), $2, decode($3, 'hex'))", [hash, instanceId, newHash])
     return rows[0]!
+  }
+
+  /** A session taken over by another socket of this instance: its new token hash, and what changed meanwhile. */
+  async rehash (session: LiveSession, newHash: string): Promise<SessionState | undefined> {
+    const { rows } = await query<{ found: SessionState }>(this.pool,
+      "SELECT lw_session_rehash($1::jsonb, decode($2, 'hex')) AS found", [JSON.stringify(session), newHash])
+    return rows[0]?.found
   }
 
   /** Ends the instance's rows older than `minAgeMs` that are not among `live`; returns how many. */

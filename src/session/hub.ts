@@ -17,7 +17,7 @@ import { InstanceLease } from './instance-lease.js'
 import { LicenseCache } from './license-cache.js'
 import { LiveEvents } from './live-events.js'
 import { Releases } from './releases.js'
-import { Resumption } from './resumption.js'
+import { hashOf, Resumption } from './resumption.js'
 import { SessionState } from './state.js'
 import type { SuspendInput } from '../repositories/sessions.js'
 
@@ -100,7 +100,7 @@ export class Hub {
     }
     const coverage = new CoverageCheck(repos.accounts, this.releases)
     this.dispatcher = new Dispatcher(this.ctx, packets, metrics.packet, payloadLimitedByWs)
-    this.liveEvents = new LiveEvents(this.connections, repos.sessions, this.releases, coverage, licenseCache, deps.leaseKeys, log)
+    this.liveEvents = new LiveEvents(this.connections, repos.sessions, this.releases, coverage, licenseCache, deps.leaseKeys, log, instanceId)
     this.lease = new InstanceLease(repos.instances, instanceId, options.sessionLeaseMs, log,
       () => { void this.closeAll(Close.Internal) },
       () => this.releases.endStray(instanceId, this.heldIds()))
@@ -117,7 +117,7 @@ export class Hub {
       keepAnswers: options.resumeWindowMs > 0
     }
     this.expiry = new ExpiryWatcher(this.connections, repos.licenses, coverage, this.releases, log, now)
-    this.resumption = new Resumption(repos.sessions, this.releases, this.liveEvents, instanceId, options.resumeWindowMs, log)
+    this.resumption = new Resumption(repos.sessions, this.releases, this.liveEvents, instanceId, options.resumeWindowMs, log, this.ctx.publish)
 
     const { dispatcher } = this
     const closed = (connection: Connection, code: number): void => this.closed(connection, code)
@@ -158,7 +158,8 @@ export class Hub {
    */
   connect (socket: WebSocket, ip: string, origin = '', resume: { token: string | null, claim?: string } = { token: null }): Connection {
     const { now } = this.ctx
-    const connection = new Connection(socket, new SessionState(randomUUID(), ip, origin),
+    const resumeHash = resume.token === null ? null : hashOf(resume.token)
+    const connection = new Connection(socket, new SessionState(randomUUID(), ip, origin, resumeHash),
       this.settings, this.buffers, now(), resume.token)
     const wired = socket as WiredSocket
     wired[CONNECTION] = connection

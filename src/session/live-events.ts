@@ -22,7 +22,8 @@ export class LiveEvents {
     private readonly coverage: CoverageCheck,
     private readonly licenseCache: LicenseCache,
     private readonly leaseKeys: LeaseKeys,
-    private readonly log: FastifyBaseLogger
+    private readonly log: FastifyBaseLogger,
+    private readonly instanceId: string
   ) {}
 
   /** Applies an event to the sessions it touches, each after the packet it is on. */
@@ -65,6 +66,7 @@ export class LiveEvents {
     return {
       event: event => {
         if (event.type === 'signing_keys_changed') return this.reloadKeys()
+        if (event.type === 'session_handover') return this.handOver(event.instanceId, event.sessionId)
         this.apply(event)
         // A session whose socket dropped a moment ago has no connection to close, but
         // may have a suspension still to write here: it ends instead.
@@ -78,6 +80,19 @@ export class LiveEvents {
         this.reloadKeys()
       },
       down: () => cache.down()
+    }
+  }
+
+  /**
+   * A client resumed elsewhere a session this instance still holds a socket for: the
+   * socket is cut as a drop would be, so the session suspends and the claim can take it.
+   */
+  private handOver (instanceId: string, sessionId: string): void {
+    if (instanceId !== this.instanceId) return
+    for (const connection of this.connections) {
+      if (connection.id !== sessionId) continue
+      if (connection.fate === 'open' && !connection.closing) connection.socket.terminate()
+      return
     }
   }
 

@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import { Close } from '../protocol/close-codes.js'
-import type { SessionState as SessionStateRow, SessionsRepository, SuspendedState, SuspendInput } from '../repositories/sessions.js'
+import type { LiveEvent } from '../events.js'
+import type { ResumeResult, SessionState as SessionStateRow, SessionsRepository, SuspendedState, SuspendInput } from '../repositories/sessions.js'
 import type { Connection } from './connection.js'
 import { liveSession, type LiveEvents } from './live-events.js'
 import type { Releases } from './releases.js'
@@ -12,10 +13,15 @@ export function newResumeToken (): string {
   return randomBytes(18).toString('base64url')
 }
 
-/** Tokens are stored and looked up only as this hash. */
-function hashOf (token: string): Buffer {
-  return createHash('sha256').update(token).digest()
+/** Tokens are stored and looked up only as this hash (SHA-256, hex). */
+export function hashOf (token: string): string {
+  return createHash('sha256').update(token).digest('hex')
 }
+
+/** How long a claim waits for another instance to let go of a session it still holds. */
+const HANDOVER_WAIT_MS = 3000
+const HANDOVER_POLL_MS = 50
+const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
 
 /** Anything else cannot be a token of ours, and needs no database trip to say so. */
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{16,128}$/
@@ -50,7 +56,8 @@ export class Resumption {
     private readonly instanceId: string,
     /** 0 = resumption is off. */
     readonly windowMs: number,
-    private readonly log: FastifyBaseLogger
+    private readonly log: FastifyBaseLogger,
+    private readonly publish: (event: LiveEvent) => Promise<void>
   ) {
     releases.onParked = connection => this.forget(connection)
   }
@@ -75,12 +82,11 @@ export class Resumption {
 
   /** The session as it is to be suspended; null when it cannot be resumed (never initialized). */
   snapshot (connection: Connection): SuspendInput | null {
-    const token = connection.resumeToken
     const { state } = connection
-    if (token === null || !state.initialized) return null
+    if (state.resumeHash === null || !state.initialized) return null
     return {
       id: state.id,
-      hash: hashOf(token).toString('hex'),
+      hash: state.resumeHash,
       state: { session: state.toJSON(), answers: connection.lastAnswers(), bucket: connection.bucket }
     }
   }
@@ -103,13 +109,23 @@ export class Resumption {
       }
     }
     const hash = hashOf(resumeId)
+    const claim = (): Promise<ResumeResult> => this.sessions.resume(hash, this.instanceId, connection.state.resumeHash!)
     let result
     try {
-      result = await this.sessions.resume(hash, this.instanceId)
+      result = await claim()
       // The client may be back before this instance has written its suspension.
       if (result.status === 0 && this.releases.suspendsPending) {
         await this.releases.settled()
-        result = await this.sessions.resume(hash, this.instanceId)
+        result = await claim()
+      }
+      // Or back through another instance, which still holds its old socket.
+      if (result.status === 3) {
+        await this.publish({ type: 'session_handover', instanceId: result.owner, sessionId: result.session_id })
+        const deadline = Date.now() + HANDOVER_WAIT_MS
+        while (result.status === 3 && Date.now() < deadline) {
+          await sleep(HANDOVER_POLL_MS)
+          result = await claim()
+        }
       }
     } catch (err) {
       this.log.error({ err }, 'could not resume a session')
@@ -152,8 +168,10 @@ export class Resumption {
   private async restore (connection: Connection, { session, answers, bucket }: SuspendedState, found?: SessionStateRow): Promise<void> {
     try {
       // The client may come back from another address (a NAT rebinding, a new network).
-      connection.resume(SessionState.fromJSON({ ...session, ip: connection.state.ip, origin: connection.state.origin }), answers, bucket)
-      found ??= (await this.sessions.states([liveSession(connection.state)]))[0]
+      const { ip, origin, resumeHash } = connection.state
+      connection.resume(SessionState.fromJSON({ ...session, ip, origin }, resumeHash), answers, bucket)
+      // Taken over in memory: the row takes on the new token, and says what changed.
+      found ??= await this.sessions.rehash(liveSession(connection.state), resumeHash!)
       // Ended meanwhile, gone with its app, or may not come back: the close ends what is left.
       if (found === undefined || found.session_gone || found.app_gone || found.app_paused || found.client_blacklisted) {
         return connection.close(Close.ResumeNotFound)

@@ -68,7 +68,12 @@ export class SessionState {
      * `protocol://host` of the upgrade request as the client addressed it (behind a
      * trusted proxy, as the proxy reports it): file download URLs are built on it.
      */
-    readonly origin = ''
+    readonly origin = '',
+    /**
+     * SHA-256 (hex) of the Resume-Id token of the socket now holding the session; null
+     * with resumption off. Stored with the session's row; not part of its JSON.
+     */
+    readonly resumeHash: string | null = null
   ) {}
 
   get initialized (): boolean {
@@ -179,8 +184,8 @@ export class SessionState {
     }
   }
 
-  static fromJSON (json: SessionStateJson): SessionState {
-    const state = new SessionState(json.id, json.ip, json.origin)
+  static fromJSON (json: SessionStateJson, resumeHash: string | null = null): SessionState {
+    const state = new SessionState(json.id, json.ip, json.origin, resumeHash)
     state._app = json.app
     state._clientId = json.clientId
     state._failedInitializes = json.failedInitializes

@@ -45,6 +45,23 @@ test('a session dropped on one instance resumes on the other, values and all', a
   back.close()
 })
 
+test('a client back through the other instance before the first noticed the drop: the first lets go, the claim waits for it', async () => {
+  const app = await createApp(db.pool)
+  const key = await createLicense(db.pool, app.id)
+  const c = await TestClient.connect(a.wsUrl)
+  assert.equal((await c.initialize(app.key)).status, 1)
+  assert.equal((await c.authorize(key)).status, 1)
+  assert.equal((await c.request(12, { key: 'where', value: 'a', ttl: 600 })).status, 1)
+  // Instance a still holds the old socket: as far as it knows, nothing happened.
+  const back = await c.resume(b.wsUrl)
+  assert.deepEqual(await back.request(13, { key: 'where' }), { id: 4, value: 'a', status: 1 })
+  assert.equal((await c.closed).code, 1006, 'instance a cut the old socket')
+  const { rows } = await db.pool.query('SELECT instance_id, suspended_until FROM sessions WHERE app_id = $1', [app.id])
+  assert.deepEqual(rows, [{ instance_id: b.app.licensewireHub.instanceId, suspended_until: null }])
+  assert.equal(await authorizedSessions(db.pool, app.id), 1)
+  back.close()
+})
+
 test('20 sessions, each claimed by two sockets on two instances at once: exactly one wins each', async () => {
   const app = await createApp(db.pool, { sessionLimit: 20 })
   const keys = await createLicenses(db.pool, app.id, 20)

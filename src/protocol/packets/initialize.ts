@@ -26,7 +26,7 @@ export default definePacket({
         : clientId.length < 4
           ? Status.ClientIDTooShort
           : clientId.length > 64 ? Status.ClientIDTooLong : 0
-    const input = { sessionId: session.id, instanceId: ctx.instanceId, apiKey: local === 0 ? key : null, clientId, ip: session.ip }
+    const input = { sessionId: session.id, instanceId: ctx.instanceId, apiKey: local === 0 ? key : null, clientId, ip: session.ip, resumeHash: session.resumeHash }
     const result = await ctx.withReleasesSettled(() => ctx.repos.sessions.initialize(input))
     if (result.status === 0) return { close: rateLimitedFor(result.cooldown_seconds ?? 1) }
     const status = local === 0 ? result.status : local
