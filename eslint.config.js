@@ -16,7 +16,7 @@ export default tseslint.config(
       globals: Object.fromEntries([
         'window', 'document', 'location', 'history', 'navigator', 'sessionStorage', 'fetch', 'URL', 'URLSearchParams',
         'FormData', 'Node', 'AbortController', 'TextDecoderStream', 'confirm', 'prompt', 'console', 'setTimeout',
-        'clearTimeout'
+        'clearTimeout', 'XMLHttpRequest'
       ].map(name => [name, 'readonly']))
     }
   },

@@ -251,7 +251,10 @@ async function showApp (appId) {
   $('#license-create').reset()
   $('#created-keys').hidden = true
   $('#sessions-table tbody').replaceChildren()
-  await Promise.all([loadLicenses(false), loadBlacklist(), loadChart()])
+  $('#account-filter').reset()
+  $('#upload-progress-label').hidden = true
+  current.accounts = { q: '', cursor: null }
+  await Promise.all([loadLicenses(false), loadBlacklist(), loadChart(), loadVariables(), loadAccounts(false), loadFiles()])
   followSessions(appId)
 }
 
@@ -410,6 +413,190 @@ $('#blacklist-form').addEventListener('submit', event => {
     event.target.reset()
     await loadBlacklist()
   }, `${body.client_id} blacklisted`)
+})
+
+// Variables.
+
+async function loadVariables () {
+  const { items } = await api('GET', appPath(current.id, '/variables'))
+  $('#variables-table tbody').replaceChildren(...items.map(v => {
+    const path = appPath(current.id, `/variables/${encodeURIComponent(v.name)}`)
+    return h('tr', { 'data-variable': v.name },
+      h('td', {}, h('code', {}, v.name)),
+      h('td', {}, h('code', { class: 'key' }, v.content.length > 120 ? `${v.content.slice(0, 120)}…` : v.content)),
+      h('td', {}, v.protected ? 'yes' : 'no'),
+      h('td', {}, when(v.updated_at)),
+      h('td', { class: 'actions' },
+        h('button', {
+          type: 'button',
+          class: 'secondary',
+          onclick: () => {
+            const content = prompt(`New content of ${v.name}:`, v.content)
+            if (content === null) return
+            attempt(async () => { await api('PATCH', path, { content }); await loadVariables() }, `${v.name} saved`)
+          }
+        }, 'Edit'),
+        h('button', {
+          type: 'button',
+          class: 'secondary',
+          onclick: () => attempt(async () => { await api('PATCH', path, { protected: !v.protected }); await loadVariables() },
+            `${v.name} is ${v.protected ? 'no longer' : 'now'} protected`)
+        }, v.protected ? 'Unprotect' : 'Protect'),
+        h('button', {
+          type: 'button',
+          class: 'danger',
+          onclick: () => {
+            if (!confirm(`Delete variable ${v.name}?`)) return
+            attempt(async () => { await api('DELETE', path); await loadVariables() }, `${v.name} deleted`)
+          }
+        }, 'Delete')))
+  }))
+}
+
+$('#variable-form').addEventListener('submit', event => {
+  event.preventDefault()
+  const f = event.target.elements
+  const body = { name: f.name.value.trim(), content: f.content.value, protected: f.protected.checked }
+  attempt(async () => {
+    await api('POST', appPath(current.id, '/variables'), body)
+    event.target.reset()
+    await loadVariables()
+  }, `${body.name} added`)
+})
+
+// Accounts: search by login prefix, keyset paging.
+
+async function loadAccounts (more) {
+  const params = new URLSearchParams({ limit: '50' })
+  if (current.accounts.q !== '') params.set('q', current.accounts.q)
+  if (more && current.accounts.cursor !== null) params.set('cursor', current.accounts.cursor)
+  const page = await api('GET', appPath(current.id, `/accounts?${params}`))
+  const rows = page.items.map(accountRow)
+  if (more) $('#accounts-table tbody').append(...rows)
+  else $('#accounts-table tbody').replaceChildren(...rows)
+  current.accounts.cursor = page.next_cursor
+  $('#accounts-more').hidden = page.next_cursor === null
+}
+
+function accountRow (account) {
+  const path = appPath(current.id, `/accounts/${account.id}`)
+  const row = h('tr', { 'data-account-id': account.id },
+    h('td', {}, account.login),
+    h('td', {}, account.licenses.length === 0 ? '—' : account.licenses.map(k => h('code', { class: 'key' }, k, ' '))),
+    h('td', {}, account.blacklisted_at !== null ? h('span', { class: 'badge state-blacklisted' }, 'blacklisted') : h('span', { class: 'badge ok' }, 'ok')),
+    h('td', {}, when(account.last_login_at)),
+    h('td', { class: 'actions' },
+      account.blacklisted_at === null
+        ? h('button', {
+          type: 'button',
+          class: 'secondary',
+          onclick: () => {
+            const comment = prompt(`Blacklist ${account.login}. Comment (optional):`, '')
+            if (comment === null) return
+            attempt(async () => {
+              row.replaceWith(accountRow(await api('POST', `${path}/blacklist`, comment.trim() === '' ? {} : { comment: comment.trim() })))
+            }, `${account.login} blacklisted`)
+          }
+        }, 'Blacklist')
+        : h('button', {
+          type: 'button',
+          class: 'secondary',
+          onclick: () => attempt(async () => { row.replaceWith(accountRow(await api('POST', `${path}/unblacklist`))) }, `${account.login} unblacklisted`)
+        }, 'Unblacklist'),
+      h('button', {
+        type: 'button',
+        class: 'danger',
+        onclick: () => {
+          if (!confirm(`Delete account ${account.login}? Its licenses are unlinked, not deleted.`)) return
+          attempt(async () => { await api('DELETE', path); row.remove() }, `${account.login} deleted`)
+        }
+      }, 'Delete')))
+  return row
+}
+
+$('#account-filter').addEventListener('submit', event => {
+  event.preventDefault()
+  current.accounts = { q: event.target.elements.q.value.trim(), cursor: null }
+  attempt(() => loadAccounts(false))
+})
+$('#accounts-more').addEventListener('click', () => attempt(() => loadAccounts(true)))
+
+$('#account-form').addEventListener('submit', event => {
+  event.preventDefault()
+  const f = event.target.elements
+  const body = { login: f.login.value.trim(), password: f.password.value }
+  if (f.license.value.trim() !== '') body.licenses = [f.license.value.trim()]
+  attempt(async () => {
+    await api('POST', appPath(current.id, '/accounts'), body)
+    event.target.reset()
+    await Promise.all([loadAccounts(false), body.licenses === undefined ? undefined : loadLicenses(false)])
+  }, `${body.login} created`)
+})
+
+// Files: upload with a progress bar (XMLHttpRequest reports upload progress; fetch does not).
+
+const size = bytes => bytes < 1024 ? `${bytes} B` : bytes < 1048576 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1048576).toFixed(1)} MiB`
+
+async function loadFiles () {
+  const { items } = await api('GET', appPath(current.id, '/files'))
+  $('#files-table tbody').replaceChildren(...items.map(file => h('tr', { 'data-file': file.name },
+    h('td', {}, file.name),
+    h('td', { class: 'num' }, size(file.size)),
+    h('td', {}, h('code', { title: file.checksum }, `${file.checksum.slice(0, 12)}…`)),
+    h('td', { class: 'num' }, file.transfer_count),
+    h('td', {}, when(file.created_at)),
+    h('td', {}, h('button', {
+      type: 'button',
+      class: 'danger',
+      onclick: () => {
+        if (!confirm(`Delete file ${file.name}?`)) return
+        attempt(async () => { await api('DELETE', appPath(current.id, `/files/${encodeURIComponent(file.name)}`)); await loadFiles() }, `${file.name} deleted`)
+      }
+    }, 'Delete')))))
+}
+
+function upload (path, file, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest()
+    xhr.open('PUT', new URL(path, API))
+    xhr.setRequestHeader('authorization', `Bearer ${token()}`)
+    xhr.setRequestHeader('content-type', 'application/octet-stream')
+    xhr.upload.addEventListener('progress', e => { if (e.lengthComputable) onProgress(e.loaded / e.total) })
+    xhr.addEventListener('load', () => {
+      if (xhr.status === 401) {
+        signOut('Your token is no longer accepted. Sign in again.')
+        reject(new ApiError(401, 'signed out'))
+        return
+      }
+      let data
+      try { data = JSON.parse(xhr.responseText) } catch { data = undefined }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(data)
+      else reject(new ApiError(xhr.status, data?.message ?? `HTTP ${xhr.status}`))
+    })
+    xhr.addEventListener('error', () => reject(new Error('the upload failed')))
+    xhr.send(file)
+  })
+}
+
+$('#file-form').addEventListener('submit', event => {
+  event.preventDefault()
+  const f = event.target.elements
+  const name = f.name.value.trim()
+  const file = f.file.files[0]
+  if (file === undefined) return
+  const bar = $('#upload-progress')
+  bar.value = 0
+  $('#upload-progress-label').hidden = false
+  attempt(async () => {
+    try {
+      await upload(appPath(current.id, `/files/${encodeURIComponent(name)}`), file, share => { bar.value = Math.round(share * 100) })
+      bar.value = 100
+    } finally {
+      $('#upload-progress-label').hidden = true
+    }
+    event.target.reset()
+    await loadFiles()
+  }, `${name} uploaded`)
 })
 
 // Chart: the server's sampled series of authorized sessions.

@@ -1,5 +1,6 @@
 import { before, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
@@ -132,8 +133,9 @@ test('apps: list, create, edit, pause, rotate key, delete with confirmation', as
   assert.equal(await existingRow.locator('td.num').textContent(), '0 / 7')
   assert.equal(await existingRow.locator('.badge').textContent(), 'running')
 
-  await page.getByLabel('Name').fill('Console app')
-  await page.getByLabel('Session limit').fill('3')
+  const form = page.locator('#app-form')
+  await form.getByLabel('Name').fill('Console app')
+  await form.getByLabel('Session limit').fill('3')
   await page.getByRole('button', { name: 'Create app' }).click()
   const created = page.locator('#apps-table tr', { hasText: 'Console app' })
   await created.waitFor()
@@ -142,8 +144,8 @@ test('apps: list, create, edit, pause, rotate key, delete with confirmation', as
   assert.equal(await row().locator('td.num').textContent(), '0 / 3')
 
   await row().getByRole('button', { name: 'Edit' }).click()
-  await page.getByLabel('Name').fill('Console app renamed')
-  await page.getByLabel('Session limit').fill('9')
+  await form.getByLabel('Name').fill('Console app renamed')
+  await form.getByLabel('Session limit').fill('9')
   await page.getByRole('button', { name: 'Save' }).click()
   await page.locator('#apps-table .app-name', { hasText: 'Console app renamed' }).waitFor()
   assert.equal(await row().locator('td.num').textContent(), '0 / 9')
@@ -283,6 +285,81 @@ test('one app: licenses (create, copy, search, every action), blacklist, live se
   assert.equal((await other.closed).code, 4100)
   await otherRow.waitFor({ state: 'detached', timeout: 3000 })
 
+  assert.deepEqual(w.errors, [])
+})
+
+test('one app: variables, accounts, files (upload with progress)', async t => {
+  const app = await createApp(db.pool, { name: 'Extras app' })
+  const key = await createLicense(db.pool, app.id, { key: 'LINK-00000001' })
+  const w = await openConsole(t)
+  const { page } = w
+  await signIn(page, TOKEN)
+  await page.locator(`#apps-table tr[data-app-id="${app.id}"] .app-name`).click()
+  await page.locator('#app-view').waitFor()
+
+  // Variables: add, edit, protect, delete.
+  const vf = page.locator('#variable-form')
+  await vf.getByLabel('Name').fill('motd')
+  await vf.getByLabel('Content').fill('{"beta":true}')
+  await vf.getByRole('button', { name: 'Add variable' }).click()
+  const variable = page.locator('#variables-table tr[data-variable="motd"]')
+  await variable.waitFor()
+  assert.match(await variable.textContent() ?? '', /\{"beta":true\}.*no/)
+  w.promptAnswer.value = 'hello'
+  await variable.getByRole('button', { name: 'Edit' }).click()
+  await page.locator('#variables-table tr[data-variable="motd"]', { hasText: 'hello' }).waitFor()
+  await variable.getByRole('button', { name: 'Protect' }).click()
+  await variable.getByRole('button', { name: 'Unprotect' }).waitFor()
+  assert.deepEqual(
+    (({ content, protected: p }) => ({ content, protected: p }))((await call(server, 'GET', `/apps/${app.id}/variables/motd`)).body),
+    { content: 'hello', protected: true })
+  await variable.getByRole('button', { name: 'Delete' }).click()
+  await variable.waitFor({ state: 'detached' })
+
+  // Accounts: create with a linked license, search, blacklist, unblacklist, delete.
+  const af = page.locator('#account-form')
+  await af.getByLabel('Login').fill('alice@example.com')
+  await af.getByLabel('Password').fill('correct horse battery')
+  await af.getByLabel('License to link').fill(key)
+  await af.getByRole('button', { name: 'Create account' }).click()
+  await page.locator('#accounts-table tr', { hasText: 'alice@example.com' }).waitFor({ timeout: 15_000 })
+  await waitForState(page, key, 'active')
+  await af.getByLabel('Login').fill('bob-the-user')
+  await af.getByLabel('Password').fill('another long one')
+  await af.getByLabel('License to link').fill('')
+  await af.getByRole('button', { name: 'Create account' }).click()
+  await page.locator('#accounts-table tr', { hasText: 'bob-the-user' }).waitFor({ timeout: 15_000 })
+  await page.getByLabel('Login starts with').fill('ALI')
+  await page.locator('#account-filter').getByRole('button', { name: 'Search' }).click()
+  await page.waitForFunction(() => document.querySelectorAll('#accounts-table tbody tr').length === 1)
+  const alice = page.locator('#accounts-table tr', { hasText: 'alice@example.com' })
+  assert.match(await alice.textContent() ?? '', new RegExp(key))
+  w.promptAnswer.value = 'fraud'
+  await alice.getByRole('button', { name: 'Blacklist' }).click()
+  await alice.locator('.badge', { hasText: 'blacklisted' }).waitFor()
+  await alice.getByRole('button', { name: 'Unblacklist' }).click()
+  await alice.locator('.badge', { hasText: 'ok' }).waitFor()
+  await alice.getByRole('button', { name: 'Delete' }).click()
+  await alice.waitFor({ state: 'detached' })
+  const accounts = (await call(server, 'GET', `/apps/${app.id}/accounts`)).body.items.map((a: { login: string }) => a.login)
+  assert.deepEqual(accounts, ['bob-the-user'])
+
+  // Files: upload (a few MiB, so the progress bar has something to show), list, delete.
+  const bytes = Buffer.alloc(3 * 1024 * 1024, 7)
+  const ff = page.locator('#file-form')
+  await ff.getByLabel('Name').fill('Setup 2')
+  await ff.getByLabel('File').setInputFiles({ name: 'setup.bin', mimeType: 'application/octet-stream', buffer: bytes })
+  await ff.getByRole('button', { name: 'Upload' }).click()
+  const file = page.locator('#files-table tr[data-file="Setup 2"]')
+  await file.waitFor({ timeout: 15_000 })
+  assert.match(await file.textContent() ?? '', /3\.0 MiB/)
+  const stored = (await call(server, 'GET', `/apps/${app.id}/files/Setup%202`)).body
+  assert.equal(stored.size, bytes.length)
+  assert.equal(stored.checksum, createHash('sha256').update(bytes).digest('hex'))
+  assert.equal(await page.locator('#upload-progress-label').isVisible(), false)
+  await file.getByRole('button', { name: 'Delete' }).click()
+  await file.waitFor({ state: 'detached' })
+  assert.equal((await call(server, 'GET', `/apps/${app.id}/files/Setup%202`)).status, 404)
   assert.deepEqual(w.errors, [])
 })
 
