@@ -1,5 +1,6 @@
 import { before, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
 import { testDatabase, type TestDatabase } from './helpers/database.js'
 import { startServer, type TestServer } from './helpers/server.js'
 import { onEnd } from './helpers/cleanup.js'
@@ -115,21 +116,24 @@ test('the live session stream: bearer only, snapshot, then sessions starting and
 
 test('the chart series: one sample per app and interval, whichever instances take it', async () => {
   const app = await createApp(db.pool)
-  const empty = await call(server, 'GET', `/apps/${app.id}/sessions/history`)
-  assert.equal(empty.status, 200)
-  assert.equal(empty.body.interval_s, 30)
-  assert.deepEqual(empty.body.items, [])
+  const route = `/apps/${app.id}/sessions/history`
+  const first = await call(server, 'GET', route)
+  assert.equal(first.status, 200)
+  assert.equal(first.body.interval_s, 30)
+  assert.ok(Array.isArray(first.body.items))
 
+  // Hour-long intervals, so the servers' own 30-s sampling cannot be told apart from
+  // these by accident: two instances sampling the same interval leave one row.
   const samples = new ConsoleSamplesRepository(db.pool)
-  // Two instances sampling the same interval: one row.
   await samples.sample(3600, 3900)
   await samples.sample(3600, 3900)
-  const one = await call(server, 'GET', `/apps/${app.id}/sessions/history`)
-  assert.equal(one.body.items.length, 1)
-  assert.equal(one.body.items[0].authorized, 0)
-  assert.equal(new Date(one.body.items[0].at).getTime() % 3600_000, 0)
+  const items = (await call(server, 'GET', route)).body.items as { at: string, authorized: number }[]
+  const hourly = items.filter(p => new Date(p.at).getTime() % 3600_000 === 0 && Date.now() - new Date(p.at).getTime() < 3600_000)
+  assert.equal(hourly.length, 1, JSON.stringify(items))
+  assert.equal(hourly[0]!.authorized, 0)
+  assert.deepEqual(items.map(p => p.at), [...items.map(p => p.at)].sort(), 'oldest first')
 
-  assert.equal((await call(server, 'GET', `/apps/${app.id}/sessions/history`, undefined, null)).status, 401)
+  assert.equal((await call(server, 'GET', route, undefined, null)).status, 401)
   assert.equal((await call(server, 'GET', '/apps/999999/sessions/history')).status, 404)
   assert.equal((await call(server, 'GET', '/apps/abc/sessions/history')).status, 400)
 })
@@ -153,4 +157,34 @@ test('licenses: search by key prefix, with the state filter and paging', async (
   assert.deepEqual((await call(server, 'GET', `/apps/${app.id}/licenses?q=alpha`)).body.items, [])
   assert.deepEqual((await call(server, 'GET', `/apps/${app.id}/licenses?q=%25`)).body.items, [])
   assert.equal((await call(server, 'GET', `/apps/${app.id}/licenses?q=`)).status, 400)
+})
+
+test('across instances: a session on another instance shows in the stream; closing an instance ends its streams', async t => {
+  const instanceId = randomUUID()
+  const other = await startServer(t, db, { adminTokens: [TOKEN], instanceId })
+  const app = await createApp(db.pool)
+  const stream = await SseReader.open(`${server.url}/admin/v1/apps/${app.id}/sessions/stream`, TOKEN)
+  onEnd(t, async () => { stream.close() })
+  assert.equal((await stream.next()).event, 'snapshot')
+
+  const client = await TestClient.connect(other.wsUrl)
+  onEnd(t, async () => { client.close() })
+  assert.equal((await client.initialize(app.key, 'other-instance-1')).status, 1)
+  const appeared = await stream.next(3000)
+  assert.equal(appeared.event, 'session')
+  assert.equal(appeared.data.client_id, 'other-instance-1')
+  assert.equal(appeared.data.instance_id, instanceId)
+
+  // A console watching the closing instance does not hold its shutdown up.
+  const watching = await SseReader.open(`${other.url}/admin/v1/apps/${app.id}/sessions/stream`, TOKEN)
+  onEnd(t, async () => { watching.close() })
+  assert.equal((await watching.next()).event, 'snapshot')
+  const started = Date.now()
+  await other.close()
+  assert.ok(Date.now() - started < 5000, `closing took ${Date.now() - started} ms`)
+  // Drained, the session waits to be resumed (docs/protocol.md §9): it shows suspended.
+  const suspended = await stream.next(3000)
+  assert.equal(suspended.event, 'session')
+  assert.equal(suspended.data.id, appeared.data.id)
+  assert.notEqual(suspended.data.suspended_until, null)
 })
