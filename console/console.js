@@ -64,7 +64,12 @@ async function api (method, path, body, tokenOverride) {
     throw new ApiError(401, 'signed out')
   }
   const text = await res.text()
-  const data = text === '' ? undefined : JSON.parse(text)
+  let data
+  try {
+    data = text === '' ? undefined : JSON.parse(text)
+  } catch {
+    // Not JSON (a proxy's error page, say): the status tells what happened.
+  }
   if (!res.ok) throw new ApiError(res.status, data?.message ?? `HTTP ${res.status}`)
   return data
 }

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { AjvCompiler } from '@fastify/ajv-compiler'
 import helmet from '@fastify/helmet'
 import fastifyStatic from '@fastify/static'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
@@ -90,6 +91,17 @@ const consoleApi: FastifyPluginAsyncTypebox<ConsoleOptions> = async (app, option
   const intervalS = options.sampleIntervalS ?? 30
   const pollMs = options.pollMs ?? 1000
   const keepAliveMs = options.keepAliveMs ?? 15_000
+
+  // As in the management API: path and query strings coerced by our own validators
+  // (the host's Ajv settings do not apply), and a 5xx's cause goes to the log only.
+  const coercing = AjvCompiler()({}, { customOptions: {} })
+  app.setValidatorCompiler(route => coercing(route))
+  app.setErrorHandler((err, request, reply) => {
+    const status = (err as { statusCode?: unknown }).statusCode
+    if (typeof status === 'number' && status >= 400 && status < 500) throw err
+    request.log.error({ err }, 'console request failed')
+    return reply.code(500).send({ statusCode: 500, error: 'Internal Server Error', message: 'Internal Server Error' })
+  })
 
   const authorized = bearerChecker(options.adminTokens)
   app.addHook('onRequest', async (request, reply) => {

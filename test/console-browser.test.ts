@@ -8,7 +8,7 @@ import { testDatabase, type TestDatabase } from './helpers/database.js'
 import { startServer, type TestServer } from './helpers/server.js'
 import { onEnd } from './helpers/cleanup.js'
 import { TestClient } from './helpers/client.js'
-import { createApp, createLicense, licenseRow } from './helpers/fixtures.js'
+import { createApp, createLicense, createLicenses, licenseRow } from './helpers/fixtures.js'
 import { TOKEN, call } from './helpers/admin.js'
 
 // The console in a real headless Chromium: Debian's `chromium` package (.ci/run
@@ -51,8 +51,10 @@ async function seedSeries (appId: number, level: number): Promise<void> {
 interface Watched {
   page: Page
   errors: string[]
-  /** The answer the next prompt() gets; confirm() and alert() are accepted. */
+  /** The answer the next prompt() gets. */
   promptAnswer: { value: string }
+  /** Whether confirm() is accepted (it is unless a test says otherwise). */
+  confirmAnswer: { value: boolean }
 }
 
 async function openConsole (t: Parameters<typeof onEnd>[0], viewport = { width: 1280, height: 800 }): Promise<Watched> {
@@ -63,9 +65,13 @@ async function openConsole (t: Parameters<typeof onEnd>[0], viewport = { width: 
   page.on('console', message => { if (message.type() === 'error') errors.push(message.text()) })
   page.on('pageerror', err => errors.push(`pageerror: ${err.message}`))
   const promptAnswer = { value: '' }
-  page.on('dialog', dialog => { void dialog.accept(dialog.type() === 'prompt' ? promptAnswer.value : undefined) })
+  const confirmAnswer = { value: true }
+  page.on('dialog', dialog => {
+    if (dialog.type() === 'confirm' && !confirmAnswer.value) void dialog.dismiss()
+    else void dialog.accept(dialog.type() === 'prompt' ? promptAnswer.value : undefined)
+  })
   await page.goto(`${server.url}/console/`)
-  return { page, errors, promptAnswer }
+  return { page, errors, promptAnswer, confirmAnswer }
 }
 
 async function signIn (page: Page, token: string): Promise<void> {
@@ -162,6 +168,13 @@ test('apps: list, create, edit, pause, rotate key, delete with confirmation', as
     [`#apps-table tr[data-app-id="${id}"] code.key`, oldKey] as const)
   assert.equal((await call(server, 'GET', `/apps/${id}`)).body.websocket_api_key, await row().locator('code.key').textContent())
 
+  // Delete asks first: dismissed, nothing happens.
+  w.confirmAnswer.value = false
+  await row().getByRole('button', { name: 'Delete' }).click()
+  await page.waitForTimeout(300)
+  assert.equal((await call(server, 'GET', `/apps/${id}`)).status, 200)
+  assert.equal(await row().count(), 1)
+  w.confirmAnswer.value = true
   await row().getByRole('button', { name: 'Delete' }).click()
   await row().waitFor({ state: 'detached' })
   assert.equal((await call(server, 'GET', `/apps/${id}`)).status, 404)
@@ -360,6 +373,24 @@ test('one app: variables, accounts, files (upload with progress)', async t => {
   await file.getByRole('button', { name: 'Delete' }).click()
   await file.waitFor({ state: 'detached' })
   assert.equal((await call(server, 'GET', `/apps/${app.id}/files/Setup%202`)).status, 404)
+  assert.deepEqual(w.errors, [])
+})
+
+test('licenses page by page (keyset cursor)', async t => {
+  const app = await createApp(db.pool, { name: 'Many licenses' })
+  const keys = await createLicenses(db.pool, app.id, 55)
+  const w = await openConsole(t)
+  const { page } = w
+  await signIn(page, TOKEN)
+  await page.locator(`#apps-table tr[data-app-id="${app.id}"] .app-name`).click()
+  await page.waitForFunction(() => document.querySelectorAll('#licenses-table tbody tr').length === 50)
+  const more = page.getByRole('button', { name: 'Next page' })
+  assert.equal(await more.isVisible(), true)
+  await more.click()
+  await page.waitForFunction(() => document.querySelectorAll('#licenses-table tbody tr').length === 55)
+  assert.equal(await more.isVisible(), false)
+  const shown = await page.locator('#licenses-table tbody tr').evaluateAll(rows => rows.map(r => r.getAttribute('data-key')))
+  assert.deepEqual(shown, keys)
   assert.deepEqual(w.errors, [])
 })
 
