@@ -67,7 +67,9 @@ export default async function licensewireConsole (app: FastifyInstance, options:
     await scope.register(helmet, {
       contentSecurityPolicy: { useDefaults: false, directives: CONSOLE_CSP },
       // Tokens live in sessionStorage; never send the page's address elsewhere.
-      referrerPolicy: { policy: 'no-referrer' }
+      referrerPolicy: { policy: 'no-referrer' },
+      // HSTS is the host's decision for its whole domain, not a mounted plugin's.
+      strictTransportSecurity: false
     })
     // Relative, so it works under any prefix and behind a path-rewriting proxy.
     scope.get('/console', { schema: { hide: true } }, async (_request, reply) => reply.redirect('console/'))

@@ -408,9 +408,14 @@ test('the chart draws the sampled series; the apps list screenshot; usable on a 
   assert.ok(await page.locator('#chart svg circle').count() >= 119)
   assert.match(await page.locator('#chart').getAttribute('aria-label') ?? '', /now \d+, peak \d+/)
 
-  // A phone: nothing wider than the screen but the tables' own scrolling.
+  // A phone: nothing wider than the screen but the tables' own scrolling, on the
+  // app's page and on the apps list.
   await page.setViewportSize({ width: 390, height: 844 })
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
-  assert.ok(overflow <= 0, `page is ${overflow}px wider than a phone screen`)
+  for (const view of ['#app-view', '#apps-view']) {
+    if (view === '#apps-view') await page.getByRole('link', { name: '← All apps' }).click()
+    await page.locator(view).waitFor()
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+    assert.ok(overflow <= 0, `${view}: the page is ${overflow}px wider than a phone screen`)
+  }
   assert.deepEqual(w.errors, [])
 })

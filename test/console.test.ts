@@ -43,6 +43,8 @@ test('the console page: relative redirect, strict CSP, no inline script or style
   assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:/)
   assert.equal(page.headers.get('x-content-type-options'), 'nosniff')
   assert.equal(page.headers.get('referrer-policy'), 'no-referrer')
+  // HSTS stays the host's decision.
+  assert.equal(page.headers.get('strict-transport-security'), null)
   const html = await page.text()
   // Every script has a src, there is no style element or attribute, and no absolute URL.
   assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/)

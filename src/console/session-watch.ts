@@ -12,13 +12,15 @@ export interface SessionSubscriber {
  * the list is read every `pollMs` while at least one tab watches the app, and the
  * differences go out as events: `snapshot` (the whole list, first), then `session`
  * (started or changed) and `session_end`. Reading rather than a NOTIFY per session
- * start and end keeps the session hot path free of commit-time notify work.
+ * start and end keeps the session hot path free of commit-time notify work. A slow
+ * read (an app with thousands of sessions) spaces the reads out, up to 10 s apart.
  */
 export class AppSessionWatch {
   private readonly subscribers = new Map<SessionSubscriber, boolean>()
   private last = new Map<string, string>()
   private timer: NodeJS.Timeout | undefined
   private running = false
+  private lastReadMs = 0
 
   constructor (
     private readonly list: () => Promise<SessionItemJson[]>,
@@ -53,10 +55,13 @@ export class AppSessionWatch {
 
   private schedule (): void {
     if (this.subscribers.size === 0 || this.timer !== undefined) return
+    // An app with very many sessions takes longer to read: then read less often,
+    // so a console left open never keeps the database more than a tenth busy.
+    const delay = Math.max(this.pollMs, Math.min(10 * this.lastReadMs, 10_000))
     this.timer = setTimeout(() => {
       this.timer = undefined
       void this.tick()
-    }, this.pollMs)
+    }, delay)
     this.timer.unref()
   }
 
@@ -64,7 +69,9 @@ export class AppSessionWatch {
     if (this.running) return
     this.running = true
     try {
+      const started = performance.now()
       const items = await this.list()
+      this.lastReadMs = performance.now() - started
       const now = new Map(items.map(s => [s.id, JSON.stringify(s)]))
       const changed = items.filter(s => this.last.get(s.id) !== now.get(s.id))
       const ended = [...this.last.keys()].filter(id => !now.has(id))
