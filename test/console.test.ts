@@ -190,3 +190,27 @@ test('across instances: a session on another instance shows in the stream; closi
   assert.equal(suspended.data.id, appeared.data.id)
   assert.notEqual(suspended.data.suspended_until, null)
 })
+
+test('a host that registers @fastify/helmet and @fastify/static itself keeps them; the console keeps its own CSP', async t => {
+  const { default: Fastify } = await import('fastify')
+  const { default: helmet } = await import('@fastify/helmet')
+  const { default: fastifyStatic } = await import('@fastify/static')
+  const { default: licensewire } = await import('../src/index.js')
+  const host = Fastify({ logger: false })
+  onEnd(t, () => host.close())
+  await host.register(helmet, { contentSecurityPolicy: { directives: { 'script-src': ["'self'", 'https://cdn.example'] } } })
+  await host.register(fastifyStatic, { root: process.cwd() + '/docs', prefix: '/host-docs/' })
+  await host.register(licensewire, {
+    ...(db.real ? { connectionString: db.connectionString, poolMax: 4 } : { pool: db.pool, events: 'local' as const }),
+    adminTokens: [TOKEN],
+    prefix: '/lw'
+  })
+  const hostFile = await host.inject({ url: '/host-docs/admin-api.md' })
+  assert.equal(hostFile.statusCode, 200)
+  assert.match(String(hostFile.headers['content-security-policy']), /cdn\.example/)
+  const page = await host.inject({ url: '/lw/console/' })
+  assert.equal(page.statusCode, 200)
+  const csp = String(page.headers['content-security-policy'])
+  assert.match(csp, /default-src 'none'/)
+  assert.doesNotMatch(csp, /cdn\.example/)
+})
