@@ -32,7 +32,8 @@ before(async t => {
   db = await testDatabase(t)
   // Under a prefix, as in a host app: the console must only use relative URLs.
   server = await startServer(t, db, { adminTokens: [TOKEN], prefix: '/license' })
-  const args = typeof process.getuid === 'function' && process.getuid() === 0 ? ['--no-sandbox'] : []
+  // Root has no sandbox; a container's small /dev/shm must not crash the renderer.
+  const args = ['--disable-dev-shm-usage', ...(typeof process.getuid === 'function' && process.getuid() === 0 ? ['--no-sandbox'] : [])]
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args })
   onEnd(t, () => browser.close())
   mkdirSync(SHOTS, { recursive: true })
@@ -403,7 +404,14 @@ test('the chart draws the sampled series; the apps list screenshot; usable on a 
   await page.locator(`#apps-table tr[data-app-id="${app.id}"]`).waitFor()
   await page.screenshot({ path: join(SHOTS, 'console-apps.png') })
 
-  await page.locator(`#apps-table tr[data-app-id="${app.id}"] .app-name`).click()
+  // By keyboard: Tab to the app's name, Enter opens it.
+  let focused = ''
+  for (let i = 0; i < 100 && focused !== 'Charted app'; i++) {
+    await page.keyboard.press('Tab')
+    focused = await page.evaluate(() => document.activeElement?.classList.contains('app-name') === true ? document.activeElement.textContent : '')
+  }
+  assert.equal(focused, 'Charted app')
+  await page.keyboard.press('Enter')
   await page.locator('#chart svg polyline').waitFor()
   assert.ok(await page.locator('#chart svg circle').count() >= 119)
   assert.match(await page.locator('#chart').getAttribute('aria-label') ?? '', /now \d+, peak \d+/)
