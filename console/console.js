@@ -487,7 +487,19 @@ function accountRow (account) {
   const path = appPath(current.id, `/accounts/${account.id}`)
   const row = h('tr', { 'data-account-id': account.id },
     h('td', {}, account.login),
-    h('td', {}, account.licenses.length === 0 ? '—' : account.licenses.map(k => h('code', { class: 'key' }, k, ' '))),
+    h('td', {}, account.licenses.length === 0 ? '—' : account.licenses.map(k => h('span', { class: 'linked' },
+      h('code', { class: 'key' }, k),
+      h('button', {
+        type: 'button',
+        class: 'link',
+        'aria-label': `Unlink ${k} from ${account.login}`,
+        onclick: () => {
+          if (!confirm(`Unlink ${k} from ${account.login}? The license stays activated.`)) return
+          attempt(async () => {
+            row.replaceWith(accountRow(await api('DELETE', `${path}/licenses/${encodeURIComponent(k)}`)))
+          }, `${k} unlinked`)
+        }
+      }, '×')))),
     h('td', {}, account.blacklisted_at !== null ? h('span', { class: 'badge state-blacklisted' }, 'blacklisted') : h('span', { class: 'badge ok' }, 'ok')),
     h('td', {}, when(account.last_login_at)),
     h('td', { class: 'actions' },
@@ -508,6 +520,18 @@ function accountRow (account) {
           class: 'secondary',
           onclick: () => attempt(async () => { row.replaceWith(accountRow(await api('POST', `${path}/unblacklist`))) }, `${account.login} unblacklisted`)
         }, 'Unblacklist'),
+      h('button', {
+        type: 'button',
+        class: 'secondary',
+        onclick: () => {
+          const key = prompt(`Link a license to ${account.login} (it is activated by the link). Key:`, '')
+          if (key === null || key.trim() === '') return
+          attempt(async () => {
+            row.replaceWith(accountRow(await api('POST', `${path}/licenses`, { key: key.trim() })))
+            await loadLicenses(false)
+          }, `${key.trim()} linked`)
+        }
+      }, 'Link license'),
       h('button', {
         type: 'button',
         class: 'danger',

@@ -348,6 +348,15 @@ test('one app: variables, accounts, files (upload with progress)', async t => {
   await page.waitForFunction(() => document.querySelectorAll('#accounts-table tbody tr').length === 1)
   const alice = page.locator('#accounts-table tr', { hasText: 'alice@example.com' })
   assert.match(await alice.textContent() ?? '', new RegExp(key))
+  // Unlink the license, link another.
+  await alice.getByRole('button', { name: `Unlink ${key} from alice@example.com` }).click()
+  await page.locator('#accounts-table tr', { hasText: 'alice@example.com' }).filter({ hasNotText: key }).waitFor()
+  const second = await createLicense(db.pool, app.id, { key: 'LINK-00000002' })
+  w.promptAnswer.value = second
+  await alice.getByRole('button', { name: 'Link license' }).click()
+  await alice.locator('code', { hasText: second }).waitFor()
+  assert.deepEqual((await call(server, 'GET', `/apps/${app.id}/accounts`)).body.items
+    .find((a: { login: string }) => a.login === 'alice@example.com').licenses, [second])
   w.promptAnswer.value = 'fraud'
   await alice.getByRole('button', { name: 'Blacklist' }).click()
   await alice.locator('.badge', { hasText: 'blacklisted' }).waitFor()
