@@ -1,6 +1,6 @@
 import { before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createHash } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
@@ -141,20 +141,22 @@ test('apps: list, create, edit, pause, rotate key, delete with confirmation', as
   assert.equal(await existingRow.locator('.badge').textContent(), 'running')
 
   const form = page.locator('#app-form')
-  await form.getByLabel('Name').fill('Console app')
+  // Unique: a reused test database may hold an app of a failed earlier run.
+  const name = `Console app ${randomUUID().slice(0, 8)}`
+  await form.getByLabel('Name').fill(name)
   await form.getByLabel('Session limit').fill('3')
   await page.getByRole('button', { name: 'Create app' }).click()
-  const created = page.locator('#apps-table tr', { hasText: 'Console app' })
+  const created = page.locator('#apps-table tr', { hasText: name })
   await created.waitFor()
   const id = Number(await created.getAttribute('data-app-id'))
   const row = () => page.locator(`#apps-table tr[data-app-id="${id}"]`)
   assert.equal(await row().locator('td.num').textContent(), '0 / 3')
 
   await row().getByRole('button', { name: 'Edit' }).click()
-  await form.getByLabel('Name').fill('Console app renamed')
+  await form.getByLabel('Name').fill(`${name} renamed`)
   await form.getByLabel('Session limit').fill('9')
   await page.getByRole('button', { name: 'Save' }).click()
-  await page.locator('#apps-table .app-name', { hasText: 'Console app renamed' }).waitFor()
+  await page.locator('#apps-table .app-name', { hasText: `${name} renamed` }).waitFor()
   assert.equal(await row().locator('td.num').textContent(), '0 / 9')
 
   await row().getByRole('button', { name: 'Pause' }).click()
@@ -414,12 +416,14 @@ test('the chart draws the sampled series; the apps list screenshot; usable on a 
   await page.screenshot({ path: join(SHOTS, 'console-apps.png') })
 
   // By keyboard: Tab to the app's name, Enter opens it.
+  // (By id: a reused test database may hold apps of the same name.)
+  const target = `#/apps/${app.id}`
   let focused = ''
-  for (let i = 0; i < 100 && focused !== 'Charted app'; i++) {
+  for (let i = 0; i < 200 && focused !== target; i++) {
     await page.keyboard.press('Tab')
-    focused = await page.evaluate(() => document.activeElement?.classList.contains('app-name') === true ? document.activeElement.textContent : '')
+    focused = await page.evaluate(() => document.activeElement?.getAttribute('href') ?? '')
   }
-  assert.equal(focused, 'Charted app')
+  assert.equal(focused, target)
   await page.keyboard.press('Enter')
   await page.locator('#chart svg polyline').waitFor()
   assert.ok(await page.locator('#chart svg circle').count() >= 119)
