@@ -27,6 +27,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY migrations ./migrations
+COPY console ./console
 # Writable by the service user: the embedded database's default PGLITE_DATA_DIR is ./data/pglite.
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node

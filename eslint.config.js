@@ -10,6 +10,17 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly' } }
   },
   {
+    // The console's one browser module (console/console.js).
+    files: ['console/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries([
+        'window', 'document', 'location', 'history', 'navigator', 'sessionStorage', 'fetch', 'URL', 'URLSearchParams',
+        'FormData', 'Node', 'AbortController', 'TextDecoderStream', 'confirm', 'prompt', 'console', 'setTimeout',
+        'clearTimeout', 'XMLHttpRequest'
+      ].map(name => [name, 'readonly']))
+    }
+  },
+  {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-constant-condition': ['error', { checkLoops: false }]

@@ -30,7 +30,7 @@ tarball="$work/$(npm pack --silent --pack-destination "$work" | tail -n 1)"
 tar -tzf "$tarball" | sed 's#^package/##' | sort > "$work/files.txt"
 echo "$(wc -l < "$work/files.txt") files in $(basename "$tarball")"
 for required in LICENSE README.md package.json dist/src/index.js dist/src/index.d.ts \
-  dist/src/db/embedded-worker.js dist/src/cli/main.js migrations/001_init.sql migrations/functions/lw_authorize_license.sql; do
+  dist/src/db/embedded-worker.js dist/src/cli/main.js migrations/001_init.sql migrations/functions/lw_authorize_license.sql console/index.html console/console.js; do
   grep -qx "$required" "$work/files.txt" || { echo "missing from the package: $required" >&2; exit 1; }
 done
 if grep -E '^(test|bench|\.ci|scripts|examples|dist/examples|src|plugins)/' "$work/files.txt"; then

@@ -2,6 +2,7 @@ import fp from 'fastify-plugin'
 import websocketSupport from '@fastify/websocket'
 import type { FastifyInstance } from 'fastify'
 import admin from '../plugins/admin.js'
+import adminConsole from '../plugins/console.js'
 import database from '../plugins/database.js'
 import events from '../plugins/events.js'
 import fileDownloads from '../plugins/file-downloads.js'
@@ -68,7 +69,10 @@ async function licensewire (app: FastifyInstance, opts: LicensewireOptions): Pro
     await scope.register(fileDownloads, { ...options, prefix: '' })
     // Without a token the management API does not exist at all, rather than being open.
     // Only what it needs goes along: a `prefix` key in register options would prefix again.
-    if (options.adminTokens.length > 0) await scope.register(admin, { adminTokens: options.adminTokens, fileMaxBytes: options.fileMaxBytes })
+    if (options.adminTokens.length > 0) {
+      await scope.register(admin, { adminTokens: options.adminTokens, fileMaxBytes: options.fileMaxBytes })
+      await scope.register(adminConsole, { adminTokens: options.adminTokens })
+    }
   }, { prefix: options.prefix })
 }
 

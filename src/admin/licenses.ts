@@ -88,7 +88,7 @@ export class LicensesService {
     const afterId = query.cursor === undefined ? undefined : decodeCursor(query.cursor)
     await requireApp(this.ctx.repos, appId)
     // One extra row tells whether another page exists without a count.
-    const rows = await this.ctx.repos.licenses.list(appId, { state: query.state, afterId, limit: query.limit + 1 })
+    const rows = await this.ctx.repos.licenses.list(appId, { state: query.state, prefix: query.q, afterId, limit: query.limit + 1 })
     const page = rows.slice(0, query.limit)
     const last = page[page.length - 1]
     return {

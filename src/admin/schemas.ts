@@ -164,6 +164,7 @@ export type CreateLicensesBody = Static<typeof CreateLicensesBody>
 
 export const ListLicensesQuery = Type.Object({
   state: Type.Optional(LicenseState),
+  q: Type.Optional(Text({ minLength: 1, maxLength: 64, description: 'keys starting with this (case-sensitive)' })),
   limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
   cursor: Type.Optional(Type.String({ maxLength: 64, description: 'next_cursor of the previous page' }))
 })

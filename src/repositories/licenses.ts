@@ -39,6 +39,8 @@ export interface LicenseChange {
 
 export interface LicensePage {
   state?: LicenseStateName
+  /** Only keys starting with this. */
+  prefix?: string
   /** Keyset pagination: only licenses with a greater id. */
   afterId?: number
   limit: number
@@ -106,8 +108,9 @@ export class LicensesRepository {
     const { rows } = await query<LicenseRow>(this.pool,
       `SELECT ${L} FROM licenses l
         WHERE l.app_id = $1 AND l.id > $2 AND ($3::text IS NULL OR ${stateOf('l')} = $3)
+          AND ($5::text IS NULL OR starts_with(l.key, $5))
         ORDER BY l.id LIMIT $4`,
-      [appId, page.afterId ?? 0, page.state ?? null, page.limit])
+      [appId, page.afterId ?? 0, page.state ?? null, page.limit, page.prefix ?? null])
     return rows
   }
 
