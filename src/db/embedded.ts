@@ -1,5 +1,9 @@
 import { Worker } from 'node:worker_threads'
-import { existsSync, mkdirSync } from 'node:fs'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { lockDataDir, prepareDataDir } from './data-dir.js'
+
+export { DataDirError } from './data-dir.js'
 
 export interface EmbeddedPostgres {
   connectionString: string
@@ -24,19 +28,16 @@ function requirePglite (): void {
     `Install it with \`npm install ${PGLITE_PACKAGES.join(' ')}\`, or give licensewire a Postgres (DATABASE_URL, or the pool or connectionString option).`)
 }
 
-/**
- * Starts PGlite in a worker thread behind pglite-socket and returns a URL the `pg`
- * driver connects to, so embedded and real Postgres share one SQL path.
- * `dataDir` is a directory, or 'memory' for a throw-away database.
- */
-export async function startEmbeddedPostgres (dataDir: string): Promise<EmbeddedPostgres> {
-  requirePglite()
-  if (dataDir !== 'memory' && !existsSync(dataDir)) mkdirSync(dataDir, { recursive: true })
+/** One PGlite in a worker thread behind a socket server. */
+async function startWorker (dataDir: string): Promise<EmbeddedPostgres> {
   const worker = new Worker(new URL('./embedded-worker.js', import.meta.url), { workerData: { dataDir } })
   const port = await new Promise<number>((resolve, reject) => {
     worker.once('message', (m: { port: number }) => resolve(m.port))
     worker.once('error', reject)
     worker.once('exit', code => reject(new Error(`embedded Postgres worker exited with code ${code}`)))
+  }).catch(async (err: unknown) => {
+    await worker.terminate()
+    throw err
   })
   worker.unref()
   let stopping: Promise<void> | undefined
@@ -50,5 +51,43 @@ export async function startEmbeddedPostgres (dataDir: string): Promise<EmbeddedP
       })
       return stopping
     }
+  }
+}
+
+export interface EmbeddedOptions {
+  /**
+   * Run once against a database directory that was just created (migrations, say),
+   * in a worker that then ends: what initdb and a first migration leave in the
+   * WebAssembly memory (which never shrinks) goes with that thread, not the server.
+   */
+  setup?: (connectionString: string) => Promise<void>
+}
+
+/**
+ * Starts PGlite in a worker thread behind pglite-socket and returns a URL the `pg`
+ * driver connects to, so embedded and real Postgres share one SQL path.
+ * `dataDir` is a directory, or 'memory' for a throw-away database. A directory is
+ * locked for this process until stop() (or the process exits); a second process
+ * fails with a DataDirError, as does a directory that cannot be created or written.
+ */
+export async function startEmbeddedPostgres (dataDir: string, options: EmbeddedOptions = {}): Promise<EmbeddedPostgres> {
+  requirePglite()
+  if (dataDir === 'memory') return startWorker(dataDir)
+  await prepareDataDir(dataDir)
+  const lock = lockDataDir(dataDir)
+  try {
+    if (options.setup !== undefined && !existsSync(join(dataDir, 'PG_VERSION'))) {
+      const first = await startWorker(dataDir)
+      try {
+        await options.setup(first.connectionString)
+      } finally {
+        await first.stop()
+      }
+    }
+    const db = await startWorker(dataDir)
+    return { connectionString: db.connectionString, stop: () => db.stop().finally(lock.release) }
+  } catch (err) {
+    lock.release()
+    throw err
   }
 }
