@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { failedStart, spawnService } from './helpers/process.js'
@@ -106,4 +106,17 @@ test('SIGTERM during the start (a fresh data directory) ends the process promptl
   assert.ok(Date.now() - sent < 5000, `exited ${Date.now() - sent} ms after SIGTERM`)
   assert.match(stderr, /SIGTERM during start, stopping/)
   assert.ok(!existsSync(lock), 'the lock is released')
+  // Nor does the process that sets up a new directory outlive it.
+  const deadline = Date.now() + 10000
+  while ((await processesNaming(dir)).length > 0) {
+    assert.ok(Date.now() < deadline, `left running: ${(await processesNaming(dir)).join(', ')}`)
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
 })
+
+/** Pids of the processes whose command line names `text`. */
+async function processesNaming (text: string): Promise<string[]> {
+  const pids = (await readdir('/proc')).filter(name => /^\d+$/.test(name))
+  const named = await Promise.all(pids.map(async pid => (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).includes(text) ? pid : undefined))
+  return named.filter((pid): pid is string => pid !== undefined)
+}

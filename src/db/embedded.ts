@@ -1,3 +1,4 @@
+import { fork } from 'node:child_process'
 import { Worker } from 'node:worker_threads'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
@@ -54,11 +55,38 @@ async function startWorker (dataDir: string): Promise<EmbeddedPostgres> {
   }
 }
 
+/**
+ * The same, in a child process: for a new directory's setup. initdb peaks at some
+ * 800 MB, and memory a thread frees stays with the process; a process gives it back.
+ */
+async function startProcess (dataDir: string): Promise<EmbeddedPostgres> {
+  const child = fork(new URL('./embedded-worker.js', import.meta.url), [dataDir], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [] })
+  const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', m => resolve((m as { port: number }).port))
+    child.once('error', reject)
+    void exited.then(() => reject(new Error(`embedded Postgres set-up process exited with code ${child.exitCode}`)))
+  }).catch(async (err: unknown) => {
+    child.kill('SIGKILL')
+    await exited
+    throw err
+  })
+  return {
+    connectionString: `postgres://postgres@127.0.0.1:${port}/postgres?sslmode=disable`,
+    stop: async () => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+      child.send('stop')
+      await exited
+      clearTimeout(timer)
+    }
+  }
+}
+
 export interface EmbeddedOptions {
   /**
    * Run once against a database directory that was just created (migrations, say),
-   * in a worker that then ends: what initdb and a first migration leave in the
-   * WebAssembly memory (which never shrinks) goes with that thread, not the server.
+   * in a process that then ends: what initdb and a first migration leave in the
+   * WebAssembly memory (which never shrinks) goes with it, not with the server.
    */
   setup?: (connectionString: string) => Promise<void>
 }
@@ -77,7 +105,7 @@ export async function startEmbeddedPostgres (dataDir: string, options: EmbeddedO
   const lock = lockDataDir(dataDir)
   try {
     if (options.setup !== undefined && !existsSync(join(dataDir, 'PG_VERSION'))) {
-      const first = await startWorker(dataDir)
+      const first = await startProcess(dataDir)
       try {
         await options.setup(first.connectionString)
       } finally {
