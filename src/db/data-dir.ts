@@ -78,12 +78,23 @@ export function lockDataDir (dir: string): DataDirLock {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
       if (code !== 'EEXIST') throw cannot(err as NodeJS.ErrnoException)
-      const pid = Number.parseInt(readFileSync(path, 'utf8').trim(), 10)
+      let pid: number
+      try {
+        pid = Number.parseInt(readFileSync(path, 'utf8').trim(), 10)
+      } catch (readErr) {
+        // Released between our open and this read: try again.
+        if ((readErr as NodeJS.ErrnoException).code === 'ENOENT') continue
+        throw cannot(readErr as NodeJS.ErrnoException)
+      }
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
         throw new DataDirError(`is in use by process ${pid} (lock file ${path})`,
           `stop that process first; the embedded database serves one process only (set DATABASE_URL to run several). If process ${pid} is not licensewire, delete the lock file`)
       }
-      unlinkSync(path)
+      try {
+        unlinkSync(path)
+      } catch (unlinkErr) {
+        if ((unlinkErr as NodeJS.ErrnoException).code !== 'ENOENT') throw cannot(unlinkErr as NodeJS.ErrnoException)
+      }
       continue
     }
     writeSync(fd, `${process.pid}\n`)
