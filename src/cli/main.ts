@@ -644,7 +644,7 @@ export const COMMANDS: Command[] = [
       const params = { appId: appId(c.o) }
       if (c.args.length > 1) throw new UsageError(`unexpected argument "${c.args[1]}"`)
       const json = await c.call('GET /apps/:appId/sessions', params)
-      return { json, text: table(items(json), ['id', 'client_id', 'ip_address', 'license', 'login', 'instance_id', 'initialized_at', 'authorized_at']) }
+      return { json, text: table(items(json), ['id', 'client_id', 'ip_address', 'license', 'login', 'instance_id', 'initialized_at', 'authorized_at', 'suspended_until']) }
     }
   },
   {
