@@ -13,9 +13,10 @@ export function whereToFind (app: FastifyInstance, config: ServiceConfig): strin
   const base = `http://${host}:${port}`
   const lines = [`WebSocket: ws://${host}:${port}${config.plugin.wsPath ?? '/ws'}; health: ${base}/readyz`]
   if ((config.plugin.adminTokens ?? []).length > 0) {
+    lines.push(`admin console: ${base}/console/ (sign in with ADMIN_TOKEN)`)
     lines.push(`management API: ${base}/admin/v1 (Authorization: Bearer <ADMIN_TOKEN>); interactive API reference: ${base}/admin/docs`)
   } else {
-    lines.push(`management API: off; set ADMIN_TOKEN (16+ characters) to serve it at ${base}/admin/v1, with its reference at ${base}/admin/docs`)
+    lines.push(`admin console and management API: off; set ADMIN_TOKEN (16+ characters) to serve the console at ${base}/console/ and the API at ${base}/admin/v1, with its reference at ${base}/admin/docs`)
   }
   return lines
 }

@@ -18,8 +18,8 @@ test('first run on the embedded database: demo keys logged, the example client a
     assert.ok(demo, 'logs the demo app key and license')
     const messages = service.logs.map(l => String(l.msg))
     assert.ok(messages.includes(`WebSocket: ws://127.0.0.1:${service.port}/ws; health: http://127.0.0.1:${service.port}/readyz`), 'says where the WebSocket is')
-    assert.ok(messages.includes(`management API: off; set ADMIN_TOKEN (16+ characters) to serve it at http://127.0.0.1:${service.port}/admin/v1, with its reference at http://127.0.0.1:${service.port}/admin/docs`),
-      'says the management API is off and how to turn it on')
+    assert.ok(messages.includes(`admin console and management API: off; set ADMIN_TOKEN (16+ characters) to serve the console at http://127.0.0.1:${service.port}/console/ and the API at http://127.0.0.1:${service.port}/admin/v1, with its reference at http://127.0.0.1:${service.port}/admin/docs`),
+      'says the console and the management API are off and how to turn them on')
     const ready = await fetch(`${service.url}/readyz`)
     assert.equal(ready.status, 200)
 
@@ -51,7 +51,9 @@ test('a data directory keeps the demo keys: saved on the first start, pointed at
     assert.ok(demo, 'the first start logs the keys')
     const messages = first.logs.map(l => String(l.msg))
     assert.ok(messages.includes(`demo app keys saved to ${join(dataDir, 'demo-keys.txt')}`))
+    assert.ok(messages.includes(`admin console: http://127.0.0.1:${first.port}/console/ (sign in with ADMIN_TOKEN)`))
     assert.ok(messages.includes(`management API: http://127.0.0.1:${first.port}/admin/v1 (Authorization: Bearer <ADMIN_TOKEN>); interactive API reference: http://127.0.0.1:${first.port}/admin/docs`))
+    assert.equal((await fetch(`${first.url}/console/`)).status, 200, 'the console is where the log says')
     assert.ok(!JSON.stringify(first.logs).includes(token), 'never the token')
     const docs = await fetch(`${first.url}/admin/docs/`)
     assert.equal(docs.status, 200, 'the reference is where the log says, without a token')
