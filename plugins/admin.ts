@@ -1,5 +1,6 @@
 import { AjvCompiler } from '@fastify/ajv-compiler'
 import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import { AccountsService } from '../src/admin/accounts.js'
 import { AppsService } from '../src/admin/apps.js'
@@ -38,7 +39,10 @@ const OPENAPI_DECORATOR = 'licensewireOpenapi'
 
 /**
  * The management API (docs/admin-api.md), registered only when admin tokens are
- * configured. Every route here, the OpenAPI document included, needs a bearer token.
+ * configured. Every /admin/v1 route needs a bearer token; the OpenAPI document and
+ * the interactive reference at /admin/docs do not: they describe the routes and hold
+ * no data, and a browser cannot send a bearer token to open them (the reference asks
+ * for it, under "Authorize", before it tries a route).
  */
 export default async function licensewireAdmin (app: FastifyInstance, options: { adminTokens: string[], fileMaxBytes: number }): Promise<void> {
   await app.register(swagger, {
@@ -68,13 +72,6 @@ export default async function licensewireAdmin (app: FastifyInstance, options: {
     return reply.code(500).send(INTERNAL)
   })
 
-  const authorized = bearerChecker(options.adminTokens)
-  app.addHook('onRequest', async (request, reply) => {
-    if (authorized(request.headers.authorization)) return
-    reply.header('www-authenticate', 'Bearer')
-    throw new HttpError(401, 'missing or invalid admin token')
-  })
-
   const ctx: AdminContext = {
     repos: app.licensewireDb.repos,
     // The change is committed already: a failed push must not turn it into an error
@@ -88,16 +85,43 @@ export default async function licensewireAdmin (app: FastifyInstance, options: {
     },
     passwords: app.licensewireHub.ctx.passwords
   }
-  const prefix = '/admin/v1'
-  await app.register(appsRoutes, { prefix, apps: new AppsService(ctx) })
-  await app.register(licensesRoutes, { prefix, licenses: new LicensesService(ctx) })
-  await app.register(blacklistRoutes, { prefix, blacklist: new BlacklistService(ctx) })
-  await app.register(sessionsRoutes, { prefix, sessions: new SessionsService(ctx) })
-  await app.register(variablesRoutes, { prefix, variables: new VariablesService(ctx) })
-  await app.register(accountsRoutes, { prefix, accounts: new AccountsService(ctx) })
-  await app.register(filesRoutes, { prefix, files: new FilesService(ctx, options.fileMaxBytes), maxBytes: options.fileMaxBytes })
-  await app.register(signingKeysRoutes, { prefix, signingKeys: new SigningKeysService(ctx, app.licensewireLeases) })
+  // Its own scope, so the bearer check covers these routes and not the reference below.
+  await app.register(async function managementRoutes (api) {
+    const authorized = bearerChecker(options.adminTokens)
+    api.addHook('onRequest', async (request, reply) => {
+      if (authorized(request.headers.authorization)) return
+      reply.header('www-authenticate', 'Bearer')
+      throw new HttpError(401, 'missing or invalid admin token')
+    })
+
+    const prefix = '/admin/v1'
+    await api.register(appsRoutes, { prefix, apps: new AppsService(ctx) })
+    await api.register(licensesRoutes, { prefix, licenses: new LicensesService(ctx) })
+    await api.register(blacklistRoutes, { prefix, blacklist: new BlacklistService(ctx) })
+    await api.register(sessionsRoutes, { prefix, sessions: new SessionsService(ctx) })
+    await api.register(variablesRoutes, { prefix, variables: new VariablesService(ctx) })
+    await api.register(accountsRoutes, { prefix, accounts: new AccountsService(ctx) })
+    await api.register(filesRoutes, { prefix, files: new FilesService(ctx, options.fileMaxBytes), maxBytes: options.fileMaxBytes })
+    await api.register(signingKeysRoutes, { prefix, signingKeys: new SigningKeysService(ctx, app.licensewireLeases) })
+  })
 
   const openapi = (app as unknown as Record<typeof OPENAPI_DECORATOR, () => unknown>)[OPENAPI_DECORATOR]
   app.get('/admin/openapi.json', { schema: { hide: true } }, async () => openapi())
+  // A host that serves a Swagger UI of its own already has its decorator, which a
+  // second one would collide with; it keeps its own and ours is left out.
+  if (app.hasDecorator('swaggerCSP')) return
+  await app.register(swaggerUi, {
+    routePrefix: '/admin/docs',
+    staticCSP: true,
+    uiConfig: { persistAuthorization: true },
+    // The UI reads its document from fastify.swagger(), which is the host's if it has
+    // @fastify/swagger of its own (ours is under another decorator), and none
+    // otherwise: its document routes answer with ours before that is asked.
+    uiHooks: {
+      onRequest: async (request, reply) => {
+        if (request.routeOptions.url?.endsWith('/json') === true) return reply.send(openapi())
+        if (request.routeOptions.url?.endsWith('/yaml') === true) return reply.redirect('../openapi.json')
+      }
+    }
+  })
 }

@@ -3,7 +3,6 @@ import type { Pool } from 'pg'
 import { createPool } from '../src/db/pool.js'
 import { migrate } from '../src/db/migrate.js'
 import { createRepositories, type Repositories } from '../src/repositories/index.js'
-import { newApiKey, newLicenseKey } from '../src/keys.js'
 import type { ResolvedOptions } from '../src/options.js'
 
 export interface LicensewireDb {
@@ -11,7 +10,7 @@ export interface LicensewireDb {
   repos: Repositories
 }
 
-/** The pool (the host's, or our own), migrations, repositories, and the first-run demo. */
+/** The pool (the host's, or our own), migrations and repositories. */
 export default fp<ResolvedOptions>(async function licensewireDatabase (app, options) {
   const ownPool = options.pool === undefined
   const pool = options.pool ?? createPool({
@@ -29,12 +28,5 @@ export default fp<ResolvedOptions>(async function licensewireDatabase (app, opti
     if (applied.length > 0) app.log.info({ applied }, 'database migrations applied')
   }
   const repos = createRepositories(pool)
-  if (options.seedDemo && await repos.apps.count() === 0) {
-    const app0 = await repos.apps.create({ name: 'Demo app' }, newApiKey())
-    const key = newLicenseKey()
-    await repos.licenses.insert(app0.id, [{ key, durationSeconds: 30 * 86400, levels: { tier: 'pro' }, comment: 'demo license' }])
-    // Shown once, on purpose: this is how a first run gets going.
-    app.log.info(`demo app created: websocket_api_key=${app0.websocket_api_key} license=${key}`)
-  }
   app.decorate('licensewireDb', { pool, repos })
 }, { name: 'licensewire-database', fastify: '5.x' })

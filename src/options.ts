@@ -70,8 +70,6 @@ export const OptionsSchema = Type.Object({
   leaseSigningKey: Type.Optional(Type.String({ minLength: 1 })),
   /** The `iss` claim of every lease. */
   leaseIssuer: Type.String({ minLength: 1, maxLength: 256, default: 'licensewire' }),
-  /** Greet the first start of an empty database with a demo app and license. */
-  seedDemo: Type.Boolean({ default: false }),
   /** This instance's id in the sessions table; a random UUID unless given. */
   instanceId: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' }))
 })

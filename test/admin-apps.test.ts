@@ -264,7 +264,6 @@ test('the OpenAPI document lists every route with its schemas', async () => {
 test('every route answers 401 without a token or with a wrong one', async () => {
   const ops = await operations()
   assert.equal(ops.length, 43)
-  ops.push({ method: 'GET', path: '/admin/openapi.json' })
   for (const token of [null, 'wrong-token-0123456789', TOKEN + 'x', TOKEN.slice(0, -1)]) {
     for (const { method, path } of ops) {
       const res = await call(server, method, path, method === 'GET' || method === 'DELETE' ? undefined : {}, token)
@@ -279,9 +278,25 @@ test('every route answers 401 without a token or with a wrong one', async () => 
   assert.equal(raw.status, 401, 'the Bearer scheme is required')
 })
 
+test('the OpenAPI document and the interactive reference need no token; the reference serves our document', async () => {
+  const doc = await fetch(`${server.url}/admin/openapi.json`)
+  assert.equal(doc.status, 200)
+  const paths = Object.keys((await doc.json() as { paths: Record<string, unknown> }).paths)
+  assert.ok(paths.includes('/admin/v1/apps'))
+  assert.ok(!paths.some(p => p.startsWith('/admin/docs')), 'the reference does not document itself')
+
+  const page = await fetch(`${server.url}/admin/docs/`)
+  assert.equal(page.status, 200)
+  assert.match(await page.text(), /swagger-ui/i)
+  const fromUi = await fetch(`${server.url}/admin/docs/json`)
+  assert.equal(fromUi.status, 200)
+  assert.deepEqual(Object.keys((await fromUi.json() as { paths: Record<string, unknown> }).paths), paths, 'the reference shows this API')
+  assert.equal((await fetch(`${server.url}/admin/v1/apps`)).status, 401, 'the API itself still needs the token')
+})
+
 test('without admin tokens the management API does not exist', async t => {
   const bare = await startServer(t, db, { prefix: '/lw' })
-  for (const path of ['/admin/v1/apps', '/admin/openapi.json', '/admin/v1/apps/1/licenses']) {
+  for (const path of ['/admin/v1/apps', '/admin/openapi.json', '/admin/docs', '/admin/v1/apps/1/licenses']) {
     const res = await call(bare, 'GET', path)
     assert.equal(res.status, 404, path)
     assert.match(res.body.message, /^Route GET:\/lw\/admin\/.* not found$/)

@@ -9,7 +9,7 @@ import { promisify } from 'node:util'
 import { testDatabase, type TestDatabase } from './helpers/database.js'
 import { startServer, type TestServer } from './helpers/server.js'
 import { TOKEN, recordEvents } from './helpers/admin.js'
-import { main } from '../src/cli/main.js'
+import { COMMANDS, main, usage } from '../src/cli/main.js'
 import type { LiveEvent } from '../src/events.js'
 import { pattern, sha256 } from './helpers/files.js'
 
@@ -297,4 +297,59 @@ test('CLI usage errors', async () => {
   const help = await cliHere(['--help'])
   assert.equal(help.code, 0)
   assert.match(help.stdout, /licenses extend --app ID KEY --duration D/)
+})
+
+test('the CLI covers every route of the API, and its help lists every command', async () => {
+  const doc = await (await fetch(`${server.url}/admin/openapi.json`)).json() as { paths: Record<string, Record<string, unknown>> }
+  const api = Object.entries(doc.paths).flatMap(([path, item]) => Object.keys(item)
+    .map(method => `${method.toUpperCase()} ${path.replace(/^\/admin\/v1/, '').replace(/\{(\w+)\}/g, ':$1')}`))
+  const cli = new Set(COMMANDS.flatMap(c => c.routes))
+  assert.deepEqual(api.filter(r => !cli.has(r as never)), [], 'API routes no CLI command calls')
+  assert.deepEqual([...cli].filter(r => !api.includes(r)), [], 'CLI routes the API does not have')
+  const help = usage()
+  for (const command of COMMANDS) assert.ok(help.includes(`licensewire ${command.words.join(' ')}`), command.words.join(' '))
+})
+
+test('CLI: apps update, rotate-key and delete; licenses update and delete; signing keys', async () => {
+  const json = async (args: string[]): Promise<Record<string, unknown>> => {
+    const res = await cliHere([...args, '--json'])
+    assert.equal(res.code, 0, `${args.join(' ')}: ${res.stderr}`)
+    return JSON.parse(res.stdout)
+  }
+  const app = await json(['apps', 'create', '--name', 'Changing', '--signed-leases', 'true', '--file-storage-limit-mib', '5'])
+  assert.equal(app.signed_leases, true)
+  assert.equal(app.file_storage_limit_mib, 5)
+  const id = String(app.id)
+  const updated = await json(['apps', 'update', id, '--name', 'Changed', '--version', '3.1.0', '--session-limit', '9', '--signed-leases', 'false'])
+  assert.deepEqual([updated.name, updated.version, updated.session_limit, updated.signed_leases], ['Changed', '3.1.0', 9, false])
+  const rotated = await json(['apps', 'rotate-key', id])
+  assert.match(String(rotated.websocket_api_key), /^[A-Z0-9]{21}$/)
+  assert.notEqual(rotated.websocket_api_key, app.websocket_api_key)
+
+  const appFlag = ['--app', id]
+  const [key] = ((await json(['licenses', 'create', ...appFlag, '--duration', '1d'])).items as { key: string }[]).map(l => l.key) as [string]
+  const license = await json(['licenses', 'update', ...appFlag, key, '--levels', '{"tier":"gold"}', '--comment', 'upgraded'])
+  assert.deepEqual([license.levels, license.comment], [{ tier: 'gold' }, 'upgraded'])
+  assert.equal((await cliHere(['licenses', 'delete', ...appFlag, key])).stdout, `license ${key} deleted`)
+  assert.equal((await cliHere(['licenses', 'get', ...appFlag, key])).code, 1)
+
+  const keys = await cliHere(['signing-keys', 'list'])
+  assert.match(keys.stdout, /^KID +CREATED_AT +RETIRED_AT\n/)
+  const before = (await json(['signing-keys', 'list'])).items as { kid: string }[]
+  const fresh = await json(['signing-keys', 'rotate'])
+  assert.ok(!before.some(k => k.kid === fresh.kid), 'a new key')
+
+  assert.equal((await cliHere(['apps', 'delete', id])).stdout, `app ${id} deleted`)
+  assert.match((await cliHere(['apps', 'get', id])).stderr, /HTTP 404/)
+  for (const [args, message] of [
+    [['apps', 'update'], /app ID is missing/],
+    [['apps', 'update', '1', '--signed-leases', 'yes'], /--signed-leases must be true or false/],
+    [['apps', 'delete', 'x'], /app ID must be a number/],
+    [['licenses', 'delete', '--app', '1'], /license KEY is missing/],
+    [['signing-keys', 'rotate', 'now'], /unexpected argument "now"/]
+  ] as const) {
+    const res = await cliHere([...args])
+    assert.equal(res.code, 2, args.join(' '))
+    assert.match(res.stderr, message)
+  }
 })

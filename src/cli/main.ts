@@ -4,41 +4,9 @@ import { stat } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 
-const USAGE = `licensewire — the management API from the command line
+const INTRO = 'licensewire — the management API from the command line\n'
 
-  licensewire apps create --name N [--version V] [--session-limit N] [--blacklist-limit N] [--accounts-limit N]
-                          [--accounts-require-license true|false]
-  licensewire apps list
-  licensewire apps get ID
-  licensewire apps pause ID | apps unpause ID
-  licensewire licenses create --app ID --duration 30d [--count N] [--levels JSON] [--comment C]
-  licensewire licenses list --app ID [--state available|active|expired|paused|blacklisted]
-  licensewire licenses get --app ID KEY
-  licensewire licenses pause|unpause|unblacklist|reset-client|reinitialize --app ID KEY
-  licensewire licenses blacklist --app ID KEY [--comment C]
-  licensewire licenses extend --app ID KEY --duration D
-  licensewire blacklist list --app ID
-  licensewire blacklist add --app ID CLIENT_ID [--comment C]
-  licensewire blacklist remove --app ID CLIENT_ID
-  licensewire variables list --app ID
-  licensewire variables get --app ID NAME
-  licensewire variables set --app ID NAME CONTENT [--protected | --unprotected]
-  licensewire variables delete --app ID NAME
-  licensewire accounts create --app ID --login L --password P [--email] [--comment C]
-                              [--requires-license true|false] [--license KEY]...
-  licensewire accounts list --app ID [--q LOGIN_PREFIX]
-  licensewire accounts get|delete|unblacklist --app ID ACCOUNT_ID
-  licensewire accounts update --app ID ACCOUNT_ID [--comment C] [--password P] [--requires-license true|false]
-  licensewire accounts blacklist --app ID ACCOUNT_ID [--comment C]
-  licensewire accounts link|unlink --app ID ACCOUNT_ID KEY
-  licensewire files upload --app ID NAME PATH   (replaces a file of that name)
-  licensewire files list --app ID
-  licensewire files get --app ID NAME
-  licensewire files delete --app ID NAME
-  licensewire sessions --app ID
-  licensewire disconnect --app ID SESSION_ID
-
-Options:
+const OPTIONS_HELP = `Options:
   --url URL      server base URL, with the plugin prefix if any
                  (env LICENSEWIRE_URL, default http://127.0.0.1:3000)
   --token T      admin token (env LICENSEWIRE_TOKEN, else ADMIN_TOKEN)
@@ -58,6 +26,8 @@ const OPTIONS = {
   version: { type: 'string' },
   'session-limit': { type: 'string' },
   'blacklist-limit': { type: 'string' },
+  'file-storage-limit-mib': { type: 'string' },
+  'signed-leases': { type: 'string' },
   protected: { type: 'boolean' },
   unprotected: { type: 'boolean' },
   app: { type: 'string' },
@@ -232,10 +202,10 @@ function positional (args: string[], index: number, name: string): string {
   return value
 }
 
-function appPath (o: Options): string {
+function appId (o: Options): string {
   const id = need(o.app, '--app')
   if (!/^\d+$/.test(id)) throw new UsageError(`--app must be an app id (a number), got "${id}"`)
-  return `/apps/${id}`
+  return id
 }
 
 function accountId (value: string | undefined): string {
@@ -244,214 +214,505 @@ function accountId (value: string | undefined): string {
   return value
 }
 
-const LICENSE_ACTIONS = new Set(['pause', 'unpause', 'blacklist', 'unblacklist', 'reset-client', 'reinitialize', 'extend'])
+/** A management API route as `METHOD /path`, with `:name` parameters (prefix /admin/v1 left out). */
+export type Route = `${'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE'} /${string}`
 
-async function run (api: Api, args: string[], o: Options, io: Io): Promise<Output> {
-  const [group, action] = args
-  const withRecord = (json: unknown): Output => ({ json, text: record(json as Json) })
+interface Context {
+  /** The positionals, the command's words included. */
+  args: string[]
+  o: Options
+  io: Io
+  /** Calls one of the command's own routes, its `:name` parameters filled from `params`. */
+  call: (route: Route, params?: Params, body?: unknown, query?: URLSearchParams) => Promise<unknown>
+  upload: (route: Route, params: Params, file: string, sent?: (bytes: number) => void) => Promise<unknown>
+}
 
-  if (group === 'apps') {
-    if (action === 'create') {
-      positional(args, 1, 'command')
-      const body = {
-        name: need(o.name, '--name'),
-        version: o.version,
-        session_limit: int(o['session-limit'], '--session-limit'),
-        blacklist_limit: int(o['blacklist-limit'], '--blacklist-limit'),
-        accounts_limit: int(o['accounts-limit'], '--accounts-limit'),
-        accounts_require_license: bool(o['accounts-require-license'], '--accounts-require-license')
-      }
-      return withRecord(await api.call('POST', '/apps', body))
+type Params = Record<string, string | number>
+
+export interface Command {
+  /** What is typed: `apps create`. */
+  words: string[]
+  /** The rest of its usage line. */
+  usage: string
+  /** Every route it may call; it can call no other (so the completeness test is true). */
+  routes: Route[]
+  run: (c: Context) => Promise<Output>
+}
+
+const withRecord = (json: unknown): Output => ({ json, text: record(json as Json) })
+
+/** The numeric ID positional at `index`, named `name` in messages. */
+function numeric (args: string[], index: number, name: string): string {
+  const id = positional(args, index, name)
+  if (!/^\d+$/.test(id)) throw new UsageError(`${name} must be a number, got "${id}"`)
+  return id
+}
+
+function levels (raw: string | undefined): unknown {
+  if (raw === undefined) return undefined
+  try {
+    return JSON.parse(raw)
+  } catch {
+    throw new UsageError('--levels must be a JSON object, e.g. \'{"tier":"pro"}\'')
+  }
+}
+
+/** Every page of a keyset-paginated list, so the table is the whole list. */
+async function allPages (c: Context, route: Route, params: Params, filters: Record<string, string | undefined>): Promise<Json[]> {
+  const all: Json[] = []
+  let cursor: string | null = null
+  do {
+    const query = new URLSearchParams({ limit: '500' })
+    for (const [k, v] of Object.entries(filters)) if (v !== undefined) query.set(k, v)
+    if (cursor !== null) query.set('cursor', cursor)
+    const page = await c.call(route, params, undefined, query) as { items: Json[], next_cursor: string | null }
+    all.push(...page.items)
+    cursor = page.next_cursor
+  } while (cursor !== null)
+  return all
+}
+
+/** The settings flags of apps create and apps update, as the API's body. */
+function appSettings (o: Options): Json {
+  return {
+    name: o.name,
+    version: o.version,
+    session_limit: int(o['session-limit'], '--session-limit'),
+    blacklist_limit: int(o['blacklist-limit'], '--blacklist-limit'),
+    accounts_limit: int(o['accounts-limit'], '--accounts-limit'),
+    accounts_require_license: bool(o['accounts-require-license'], '--accounts-require-license'),
+    file_storage_limit_mib: int(o['file-storage-limit-mib'], '--file-storage-limit-mib'),
+    signed_leases: bool(o['signed-leases'], '--signed-leases')
+  }
+}
+const APP_FLAGS = '[--version V] [--session-limit N] [--blacklist-limit N] [--accounts-limit N]\n    [--accounts-require-license true|false] [--file-storage-limit-mib N] [--signed-leases true|false]'
+
+const LICENSE = '/apps/:appId/licenses/:key'
+const licenseParams = (c: Context): Params => ({ appId: appId(c.o), key: positional(c.args, 2, 'license KEY') })
+
+/** POST …/licenses/:key/<action>: one command each, the body as the action needs. */
+function licenseAction (action: string, usage: string, body: (o: Options) => unknown): Command {
+  const route: Route = `POST ${LICENSE}/${action}`
+  return {
+    words: ['licenses', action],
+    usage: `--app ID KEY${usage}`,
+    routes: [route],
+    run: async c => {
+      const params = licenseParams(c)
+      return withRecord(await c.call(route, params, body(c.o)))
     }
-    if (action === 'list') {
-      positional(args, 1, 'command')
-      const json = await api.call('GET', '/apps')
+  }
+}
+
+const ACCOUNT = '/apps/:appId/accounts/:accountId'
+const accountParams = (c: Context): Params => ({ appId: appId(c.o), accountId: accountId(positional(c.args, 2, 'ACCOUNT_ID')) })
+
+/**
+ * Every command, in the order --help lists them. The help is made from this table,
+ * and test/admin-cli.test.ts checks that the routes here are exactly the API's.
+ */
+export const COMMANDS: Command[] = [
+  {
+    words: ['apps', 'create'],
+    usage: `--name N ${APP_FLAGS}`,
+    routes: ['POST /apps'],
+    run: async c => {
+      positional(c.args, 1, 'command')
+      return withRecord(await c.call('POST /apps', {}, { ...appSettings(c.o), name: need(c.o.name, '--name') }))
+    }
+  },
+  {
+    words: ['apps', 'list'],
+    usage: '',
+    routes: ['GET /apps'],
+    run: async c => {
+      positional(c.args, 1, 'command')
+      const json = await c.call('GET /apps')
       return { json, text: table(items(json), APP_COLUMNS) }
     }
-    if (action === 'get' || action === 'pause' || action === 'unpause') {
-      const id = positional(args, 2, 'app ID')
-      if (!/^\d+$/.test(id)) throw new UsageError(`app ID must be a number, got "${id}"`)
-      if (action === 'get') return withRecord(await api.call('GET', `/apps/${id}`))
-      return withRecord(await api.call('PATCH', `/apps/${id}`, { paused: action === 'pause' }))
+  },
+  {
+    words: ['apps', 'get'],
+    usage: 'ID',
+    routes: ['GET /apps/:appId'],
+    run: async c => withRecord(await c.call('GET /apps/:appId', { appId: numeric(c.args, 2, 'app ID') }))
+  },
+  {
+    words: ['apps', 'update'],
+    usage: `ID [--name N] ${APP_FLAGS}`,
+    routes: ['PATCH /apps/:appId'],
+    run: async c => withRecord(await c.call('PATCH /apps/:appId', { appId: numeric(c.args, 2, 'app ID') }, appSettings(c.o)))
+  },
+  {
+    words: ['apps', 'pause'],
+    usage: 'ID',
+    routes: ['PATCH /apps/:appId'],
+    run: async c => withRecord(await c.call('PATCH /apps/:appId', { appId: numeric(c.args, 2, 'app ID') }, { paused: true }))
+  },
+  {
+    words: ['apps', 'unpause'],
+    usage: 'ID',
+    routes: ['PATCH /apps/:appId'],
+    run: async c => withRecord(await c.call('PATCH /apps/:appId', { appId: numeric(c.args, 2, 'app ID') }, { paused: false }))
+  },
+  {
+    words: ['apps', 'rotate-key'],
+    usage: 'ID   (the old websocket_api_key stops working)',
+    routes: ['POST /apps/:appId/rotate-key'],
+    run: async c => withRecord(await c.call('POST /apps/:appId/rotate-key', { appId: numeric(c.args, 2, 'app ID') }))
+  },
+  {
+    words: ['apps', 'delete'],
+    usage: 'ID   (its licenses, accounts, files and live sessions go with it)',
+    routes: ['DELETE /apps/:appId'],
+    run: async c => {
+      const id = numeric(c.args, 2, 'app ID')
+      await c.call('DELETE /apps/:appId', { appId: id })
+      return { json: null, text: `app ${id} deleted` }
     }
-  }
-
-  if (group === 'licenses') {
-    const base = `${appPath(o)}/licenses`
-    if (action === 'create') {
-      positional(args, 1, 'command')
-      let levels: unknown
-      if (o.levels !== undefined) {
-        try {
-          levels = JSON.parse(o.levels)
-        } catch {
-          throw new UsageError('--levels must be a JSON object, e.g. \'{"tier":"pro"}\'')
-        }
-      }
-      const body = { count: int(o.count, '--count'), duration: need(o.duration, '--duration'), levels, comment: o.comment }
-      const json = await api.call('POST', base, body)
+  },
+  {
+    words: ['licenses', 'create'],
+    usage: '--app ID --duration 30d [--count N] [--levels JSON] [--comment C]',
+    routes: ['POST /apps/:appId/licenses'],
+    run: async c => {
+      const params = { appId: appId(c.o) }
+      positional(c.args, 1, 'command')
+      const body = { count: int(c.o.count, '--count'), duration: need(c.o.duration, '--duration'), levels: levels(c.o.levels), comment: c.o.comment }
+      const json = await c.call('POST /apps/:appId/licenses', params, body)
       return { json, text: table(items(json), LICENSE_COLUMNS) }
     }
-    if (action === 'list') {
-      positional(args, 1, 'command')
-      // Every page, so the table is the whole list.
-      const all: Json[] = []
-      let cursor: string | null = null
-      do {
-        const query = new URLSearchParams({ limit: '500' })
-        if (o.state !== undefined) query.set('state', o.state)
-        if (cursor !== null) query.set('cursor', cursor)
-        const page = await api.call('GET', `${base}?${query}`) as { items: Json[], next_cursor: string | null }
-        all.push(...page.items)
-        cursor = page.next_cursor
-      } while (cursor !== null)
+  },
+  {
+    words: ['licenses', 'list'],
+    usage: '--app ID [--state available|active|expired|paused|blacklisted]',
+    routes: ['GET /apps/:appId/licenses'],
+    run: async c => {
+      const params = { appId: appId(c.o) }
+      positional(c.args, 1, 'command')
+      const all = await allPages(c, 'GET /apps/:appId/licenses', params, { state: c.o.state })
       return { json: { items: all, next_cursor: null }, text: table(all, LICENSE_COLUMNS) }
     }
-    if (action === 'get' || (action !== undefined && LICENSE_ACTIONS.has(action))) {
-      const path = `${base}/${encodeURIComponent(positional(args, 2, 'license KEY'))}`
-      if (action === 'get') return withRecord(await api.call('GET', path))
-      const body = action === 'extend'
-        ? { duration: need(o.duration, '--duration') }
-        : action === 'blacklist' ? { comment: o.comment } : undefined
-      return withRecord(await api.call('POST', `${path}/${action}`, body))
+  },
+  {
+    words: ['licenses', 'get'],
+    usage: '--app ID KEY',
+    routes: [`GET ${LICENSE}`],
+    run: async c => withRecord(await c.call(`GET ${LICENSE}`, licenseParams(c)))
+  },
+  {
+    words: ['licenses', 'update'],
+    usage: '--app ID KEY [--levels JSON] [--comment C]',
+    routes: [`PATCH ${LICENSE}`],
+    run: async c => {
+      const params = licenseParams(c)
+      return withRecord(await c.call(`PATCH ${LICENSE}`, params, { levels: levels(c.o.levels), comment: c.o.comment }))
     }
-  }
-
-  if (group === 'blacklist') {
-    const base = `${appPath(o)}/blacklist`
-    if (action === 'list') {
-      positional(args, 1, 'command')
-      const json = await api.call('GET', base)
+  },
+  {
+    words: ['licenses', 'delete'],
+    usage: '--app ID KEY',
+    routes: [`DELETE ${LICENSE}`],
+    run: async c => {
+      const params = licenseParams(c)
+      await c.call(`DELETE ${LICENSE}`, params)
+      return { json: null, text: `license ${params.key} deleted` }
+    }
+  },
+  ...['pause', 'unpause', 'unblacklist', 'reset-client', 'reinitialize'].map(action => licenseAction(action, '', () => undefined)),
+  licenseAction('blacklist', ' [--comment C]', o => ({ comment: o.comment })),
+  licenseAction('extend', ' --duration D', o => ({ duration: need(o.duration, '--duration') })),
+  {
+    words: ['blacklist', 'list'],
+    usage: '--app ID',
+    routes: ['GET /apps/:appId/blacklist'],
+    run: async c => {
+      const params = { appId: appId(c.o) }
+      positional(c.args, 1, 'command')
+      const json = await c.call('GET /apps/:appId/blacklist', params)
       return { json, text: table(items(json), ['client_id', 'source', 'comment', 'created_at']) }
     }
-    if (action === 'add') {
-      const clientId = positional(args, 2, 'CLIENT_ID')
-      return withRecord(await api.call('POST', base, { client_id: clientId, comment: o.comment }))
+  },
+  {
+    words: ['blacklist', 'add'],
+    usage: '--app ID CLIENT_ID [--comment C]',
+    routes: ['POST /apps/:appId/blacklist'],
+    run: async c => {
+      const params = { appId: appId(c.o) }
+      const clientId = positional(c.args, 2, 'CLIENT_ID')
+      return withRecord(await c.call('POST /apps/:appId/blacklist', params, { client_id: clientId, comment: c.o.comment }))
     }
-    if (action === 'remove') {
-      const clientId = positional(args, 2, 'CLIENT_ID')
-      await api.call('DELETE', `${base}/${encodeURIComponent(clientId)}`)
-      return { json: null, text: `client id ${clientId} is no longer blacklisted` }
+  },
+  {
+    words: ['blacklist', 'remove'],
+    usage: '--app ID CLIENT_ID',
+    routes: ['DELETE /apps/:appId/blacklist/:clientId'],
+    run: async c => {
+      const params = { appId: appId(c.o), clientId: positional(c.args, 2, 'CLIENT_ID') }
+      await c.call('DELETE /apps/:appId/blacklist/:clientId', params)
+      return { json: null, text: `client id ${params.clientId} is no longer blacklisted` }
     }
-  }
-
-  if (group === 'variables') {
-    const base = `${appPath(o)}/variables`
-    if (action === 'list') {
-      positional(args, 1, 'command')
-      const json = await api.call('GET', base)
+  },
+  {
+    words: ['variables', 'list'],
+    usage: '--app ID',
+    routes: ['GET /apps/:appId/variables'],
+    run: async c => {
+      const params = { appId: appId(c.o) }
+      positional(c.args, 1, 'command')
+      const json = await c.call('GET /apps/:appId/variables', params)
       return { json, text: table(items(json).map(v => ({ ...v, content: preview(String(v.content)) })), VARIABLE_COLUMNS) }
     }
-    if (action === 'get' || action === 'delete') {
-      const name = positional(args, 2, 'variable NAME')
-      const path = `${base}/${encodeURIComponent(name)}`
-      if (action === 'get') return withRecord(await api.call('GET', path))
-      await api.call('DELETE', path)
-      return { json: null, text: `variable ${name} deleted` }
+  },
+  {
+    words: ['variables', 'get'],
+    usage: '--app ID NAME',
+    routes: ['GET /apps/:appId/variables/:name'],
+    run: async c => {
+      const params = { appId: appId(c.o), name: positional(c.args, 2, 'variable NAME') }
+      return withRecord(await c.call('GET /apps/:appId/variables/:name', params))
     }
-    if (action === 'set') {
-      const name = args[2]
+  },
+  {
+    words: ['variables', 'set'],
+    usage: '--app ID NAME CONTENT [--protected | --unprotected]   (creates or changes it)',
+    routes: ['PATCH /apps/:appId/variables/:name', 'POST /apps/:appId/variables'],
+    run: async c => {
+      const id = appId(c.o)
+      const name = c.args[2]
       if (name === undefined) throw new UsageError('variable NAME is missing')
-      const content = positional(args, 3, 'CONTENT')
-      if (o.protected === true && o.unprotected === true) throw new UsageError('--protected and --unprotected exclude each other')
-      const isProtected = o.protected === true ? true : o.unprotected === true ? false : undefined
+      const content = positional(c.args, 3, 'CONTENT')
+      if (c.o.protected === true && c.o.unprotected === true) throw new UsageError('--protected and --unprotected exclude each other')
+      const isProtected = c.o.protected === true ? true : c.o.unprotected === true ? false : undefined
       try {
-        return withRecord(await api.call('PATCH', `${base}/${encodeURIComponent(name)}`, { content, protected: isProtected }))
+        return withRecord(await c.call('PATCH /apps/:appId/variables/:name', { appId: id, name }, { content, protected: isProtected }))
       } catch (err) {
         // Not there yet (or no such app, which the create then reports).
         if (!(err instanceof RequestError) || err.status !== 404) throw err
       }
-      return withRecord(await api.call('POST', base, { name, content, protected: isProtected }))
+      return withRecord(await c.call('POST /apps/:appId/variables', { appId: id }, { name, content, protected: isProtected }))
     }
-  }
-
-  if (group === 'accounts') {
-    const base = `${appPath(o)}/accounts`
-    if (action === 'create') {
-      positional(args, 1, 'command')
+  },
+  {
+    words: ['variables', 'delete'],
+    usage: '--app ID NAME',
+    routes: ['DELETE /apps/:appId/variables/:name'],
+    run: async c => {
+      const params = { appId: appId(c.o), name: positional(c.args, 2, 'variable NAME') }
+      await c.call('DELETE /apps/:appId/variables/:name', params)
+      return { json: null, text: `variable ${params.name} deleted` }
+    }
+  },
+  {
+    words: ['accounts', 'create'],
+    usage: '--app ID --login L --password P [--email] [--comment C]\n    [--requires-license true|false] [--license KEY]...',
+    routes: ['POST /apps/:appId/accounts'],
+    run: async c => {
+      const params = { appId: appId(c.o) }
+      positional(c.args, 1, 'command')
       const body = {
-        login: need(o.login, '--login'),
-        password: need(o.password, '--password'),
-        credentials_type: o.email ? 1 : 0,
-        comment: o.comment,
-        requires_license: bool(o['requires-license'], '--requires-license'),
-        licenses: o.license
+        login: need(c.o.login, '--login'),
+        password: need(c.o.password, '--password'),
+        credentials_type: c.o.email ? 1 : 0,
+        comment: c.o.comment,
+        requires_license: bool(c.o['requires-license'], '--requires-license'),
+        licenses: c.o.license
       }
-      return withRecord(await api.call('POST', base, body))
+      return withRecord(await c.call('POST /apps/:appId/accounts', params, body))
     }
-    if (action === 'list') {
-      positional(args, 1, 'command')
-      // Every page, so the table is the whole list.
-      const all: Json[] = []
-      let cursor: string | null = null
-      do {
-        const query = new URLSearchParams({ limit: '500' })
-        if (o.q !== undefined) query.set('q', o.q)
-        if (cursor !== null) query.set('cursor', cursor)
-        const page = await api.call('GET', `${base}?${query}`) as { items: Json[], next_cursor: string | null }
-        all.push(...page.items)
-        cursor = page.next_cursor
-      } while (cursor !== null)
+  },
+  {
+    words: ['accounts', 'list'],
+    usage: '--app ID [--q LOGIN_PREFIX]',
+    routes: ['GET /apps/:appId/accounts'],
+    run: async c => {
+      const params = { appId: appId(c.o) }
+      positional(c.args, 1, 'command')
+      const all = await allPages(c, 'GET /apps/:appId/accounts', params, { q: c.o.q })
       return { json: { items: all, next_cursor: null }, text: table(all, ACCOUNT_COLUMNS) }
     }
-    if (action === 'link' || action === 'unlink') {
-      const id = accountId(args[2])
-      const key = positional(args, 3, 'license KEY')
-      if (action === 'link') return withRecord(await api.call('POST', `${base}/${id}/licenses`, { key }))
-      return withRecord(await api.call('DELETE', `${base}/${id}/licenses/${encodeURIComponent(key)}`))
+  },
+  {
+    words: ['accounts', 'get'],
+    usage: '--app ID ACCOUNT_ID',
+    routes: [`GET ${ACCOUNT}`],
+    run: async c => withRecord(await c.call(`GET ${ACCOUNT}`, accountParams(c)))
+  },
+  {
+    words: ['accounts', 'update'],
+    usage: '--app ID ACCOUNT_ID [--comment C] [--password P] [--requires-license true|false]',
+    routes: [`PATCH ${ACCOUNT}`],
+    run: async c => {
+      const params = accountParams(c)
+      const body = { comment: c.o.comment, password: c.o.password, requires_license: bool(c.o['requires-license'], '--requires-license') }
+      return withRecord(await c.call(`PATCH ${ACCOUNT}`, params, body))
     }
-    if (action !== undefined && ['get', 'update', 'delete', 'blacklist', 'unblacklist'].includes(action)) {
-      const path = `${base}/${accountId(positional(args, 2, 'ACCOUNT_ID'))}`
-      if (action === 'get') return withRecord(await api.call('GET', path))
-      if (action === 'update') {
-        const body = { comment: o.comment, password: o.password, requires_license: bool(o['requires-license'], '--requires-license') }
-        return withRecord(await api.call('PATCH', path, body))
-      }
-      if (action === 'delete') {
-        await api.call('DELETE', path)
-        return { json: null, text: `account ${path.split('/').pop()} deleted` }
-      }
-      return withRecord(await api.call('POST', `${path}/${action}`, action === 'blacklist' ? { comment: o.comment } : undefined))
+  },
+  {
+    words: ['accounts', 'delete'],
+    usage: '--app ID ACCOUNT_ID',
+    routes: [`DELETE ${ACCOUNT}`],
+    run: async c => {
+      const params = accountParams(c)
+      await c.call(`DELETE ${ACCOUNT}`, params)
+      return { json: null, text: `account ${params.accountId} deleted` }
     }
-  }
-
-  if (group === 'files') {
-    const base = `${appPath(o)}/files`
-    if (action === 'list') {
-      positional(args, 1, 'command')
-      const json = await api.call('GET', base)
+  },
+  {
+    words: ['accounts', 'blacklist'],
+    usage: '--app ID ACCOUNT_ID [--comment C]',
+    routes: [`POST ${ACCOUNT}/blacklist`],
+    run: async c => {
+      const params = accountParams(c)
+      return withRecord(await c.call(`POST ${ACCOUNT}/blacklist`, params, { comment: c.o.comment }))
+    }
+  },
+  {
+    words: ['accounts', 'unblacklist'],
+    usage: '--app ID ACCOUNT_ID',
+    routes: [`POST ${ACCOUNT}/unblacklist`],
+    run: async c => withRecord(await c.call(`POST ${ACCOUNT}/unblacklist`, accountParams(c)))
+  },
+  {
+    words: ['accounts', 'link'],
+    usage: '--app ID ACCOUNT_ID KEY',
+    routes: [`POST ${ACCOUNT}/licenses`],
+    run: async c => {
+      const params = { appId: appId(c.o), accountId: accountId(c.args[2]) }
+      const key = positional(c.args, 3, 'license KEY')
+      return withRecord(await c.call(`POST ${ACCOUNT}/licenses`, params, { key }))
+    }
+  },
+  {
+    words: ['accounts', 'unlink'],
+    usage: '--app ID ACCOUNT_ID KEY',
+    routes: [`DELETE ${ACCOUNT}/licenses/:key`],
+    run: async c => {
+      const params = { appId: appId(c.o), accountId: accountId(c.args[2]), key: positional(c.args, 3, 'license KEY') }
+      return withRecord(await c.call(`DELETE ${ACCOUNT}/licenses/:key`, params))
+    }
+  },
+  {
+    words: ['files', 'upload'],
+    usage: '--app ID NAME PATH   (replaces a file of that name; a progress bar for 1 MiB or more)',
+    routes: ['PUT /apps/:appId/files/:name'],
+    run: async c => {
+      const id = appId(c.o)
+      const name = c.args[2]
+      if (name === undefined) throw new UsageError('file NAME is missing')
+      const file = positional(c.args, 3, 'PATH')
+      const size = (await stat(file).catch(() => undefined))?.size ?? 0
+      const bar = c.io.progress !== undefined && size >= PROGRESS_FROM_BYTES ? progressBar(c.io.progress, size) : undefined
+      return withRecord(await c.upload('PUT /apps/:appId/files/:name', { appId: id, name }, file, bar))
+    }
+  },
+  {
+    words: ['files', 'list'],
+    usage: '--app ID',
+    routes: ['GET /apps/:appId/files'],
+    run: async c => {
+      const params = { appId: appId(c.o) }
+      positional(c.args, 1, 'command')
+      const json = await c.call('GET /apps/:appId/files', params)
       return { json, text: table(items(json), FILE_COLUMNS) }
     }
-    if (action === 'get' || action === 'delete') {
-      const name = positional(args, 2, 'file NAME')
-      const path = `${base}/${encodeURIComponent(name)}`
-      if (action === 'get') return withRecord(await api.call('GET', path))
-      await api.call('DELETE', path)
-      return { json: null, text: `file ${name} deleted` }
+  },
+  {
+    words: ['files', 'get'],
+    usage: '--app ID NAME',
+    routes: ['GET /apps/:appId/files/:name'],
+    run: async c => {
+      const params = { appId: appId(c.o), name: positional(c.args, 2, 'file NAME') }
+      return withRecord(await c.call('GET /apps/:appId/files/:name', params))
     }
-    if (action === 'upload') {
-      const name = args[2]
-      if (name === undefined) throw new UsageError('file NAME is missing')
-      const file = positional(args, 3, 'PATH')
-      const size = (await stat(file).catch(() => undefined))?.size ?? 0
-      const bar = io.progress !== undefined && size >= PROGRESS_FROM_BYTES ? progressBar(io.progress, size) : undefined
-      return withRecord(await api.upload(`${base}/${encodeURIComponent(name)}`, file, bar))
+  },
+  {
+    words: ['files', 'delete'],
+    usage: '--app ID NAME',
+    routes: ['DELETE /apps/:appId/files/:name'],
+    run: async c => {
+      const params = { appId: appId(c.o), name: positional(c.args, 2, 'file NAME') }
+      await c.call('DELETE /apps/:appId/files/:name', params)
+      return { json: null, text: `file ${params.name} deleted` }
+    }
+  },
+  {
+    words: ['sessions'],
+    usage: '--app ID',
+    routes: ['GET /apps/:appId/sessions'],
+    run: async c => {
+      const params = { appId: appId(c.o) }
+      if (c.args.length > 1) throw new UsageError(`unexpected argument "${c.args[1]}"`)
+      const json = await c.call('GET /apps/:appId/sessions', params)
+      return { json, text: table(items(json), ['id', 'client_id', 'ip_address', 'license', 'login', 'instance_id', 'initialized_at', 'authorized_at', 'suspended_until']) }
+    }
+  },
+  {
+    words: ['disconnect'],
+    usage: '--app ID SESSION_ID',
+    routes: ['DELETE /apps/:appId/sessions/:sessionId'],
+    run: async c => {
+      const params = { appId: appId(c.o), sessionId: positional(c.args, 1, 'SESSION_ID') }
+      await c.call('DELETE /apps/:appId/sessions/:sessionId', params)
+      return { json: null, text: `session ${params.sessionId} disconnected` }
+    }
+  },
+  {
+    words: ['signing-keys', 'list'],
+    usage: '',
+    routes: ['GET /signing-keys'],
+    run: async c => {
+      positional(c.args, 1, 'command')
+      const json = await c.call('GET /signing-keys')
+      return { json, text: table(items(json), ['kid', 'created_at', 'retired_at']) }
+    }
+  },
+  {
+    words: ['signing-keys', 'rotate'],
+    usage: '  (every replica signs leases with a new key)',
+    routes: ['POST /signing-keys/rotate'],
+    run: async c => {
+      positional(c.args, 1, 'command')
+      return withRecord(await c.call('POST /signing-keys/rotate'))
     }
   }
+]
 
-  if (group === 'sessions') {
-    if (args.length > 1) throw new UsageError(`unexpected argument "${args[1]}"`)
-    const json = await api.call('GET', `${appPath(o)}/sessions`)
-    return { json, text: table(items(json), ['id', 'client_id', 'ip_address', 'license', 'login', 'instance_id', 'initialized_at', 'authorized_at']) }
-  }
+/** The help text, from the table: a command cannot be missing from it. */
+export function usage (): string {
+  const lines = COMMANDS.map(c => `  licensewire ${[...c.words, c.usage].filter(s => s !== '').join(' ')}`.replace(/\n {4}/g, `\n${' '.repeat(15 + c.words.join(' ').length)}`))
+  return `${INTRO}\n${lines.join('\n')}\n\n${OPTIONS_HELP}`
+}
 
-  if (group === 'disconnect') {
-    const sessionId = positional(args, 1, 'SESSION_ID')
-    await api.call('DELETE', `${appPath(o)}/sessions/${encodeURIComponent(sessionId)}`)
-    return { json: null, text: `session ${sessionId} disconnected` }
-  }
-
+/** The command the positionals name: the longest match of its words. */
+function find (args: string[]): Command {
+  const match = COMMANDS.filter(c => c.words.every((w, i) => args[i] === w)).sort((a, b) => b.words.length - a.words.length)[0]
+  if (match !== undefined) return match
   throw new UsageError(args.length === 0 ? 'no command given' : `unknown command "${args.slice(0, 2).join(' ')}"`)
+}
+
+async function run (api: Api, args: string[], o: Options, io: Io): Promise<Output> {
+  const command = find(args)
+  const path = (route: Route, params: Params = {}): [string, string] => {
+    // A route the command does not declare is a bug in this file, not a usage error.
+    if (!command.routes.includes(route)) throw new Error(`licensewire CLI: "${command.words.join(' ')}" calls ${route}, which it does not declare`)
+    const [method, template] = route.split(' ') as [string, string]
+    return [method, template.replace(/:(\w+)/g, (_all, name: string) => {
+      const value = params[name]
+      if (value === undefined) throw new Error(`licensewire CLI: no value for :${name} of ${route}`)
+      return encodeURIComponent(String(value))
+    })]
+  }
+  return command.run({
+    args,
+    o,
+    io,
+    call: async (route, params, body, query) => {
+      const [method, p] = path(route, params)
+      return api.call(method, query === undefined ? p : `${p}?${query}`, body)
+    },
+    upload: async (route, params, file, sent) => api.upload(path(route, params)[1], file, sent)
+  })
 }
 
 /** Runs one command line; returns the exit code (0 ok, 1 the request failed, 2 bad usage). */
@@ -459,7 +720,7 @@ export async function main (argv: string[], io: Io): Promise<number> {
   try {
     const { values: o, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true })
     if (o.help) {
-      io.out(USAGE)
+      io.out(usage())
       return 0
     }
     // An empty variable counts as unset, as in the server's own configuration.

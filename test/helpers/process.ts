@@ -39,3 +39,28 @@ export async function spawnService (env: Record<string, string>): Promise<Servic
   })
   return { child, port, url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}/ws`, logs, exited }
 }
+
+export interface FailedStart {
+  code: number | null
+  stdout: string
+  stderr: string
+  /** Milliseconds from spawn to exit. */
+  ms: number
+}
+
+/** The service started with an environment it must refuse: how it exits, and how fast. */
+export async function failedStart (env: Record<string, string>, timeoutMs = 60000): Promise<FailedStart> {
+  const started = Date.now()
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.on('data', chunk => { stdout += chunk.toString() })
+  child.stderr!.on('data', chunk => { stderr += chunk.toString() })
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+  const code = await new Promise<number | null>(resolve => child.once('exit', c => resolve(c)))
+  clearTimeout(timer)
+  return { code, stdout, stderr, ms: Date.now() - started }
+}
