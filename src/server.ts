@@ -1,5 +1,6 @@
 import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import type { ServerOptions } from 'node:http'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import pg from 'pg'
 import licensewire from './index.js'
@@ -69,13 +70,30 @@ async function startEmbedded (dataDir: string): Promise<EmbeddedPostgres> {
   }
 }
 
+/**
+ * The HTTP server's timeouts. A WebSocket upgrade is headers only, so the headers
+ * timeout is its whole deadline: a client that trickles them (slowloris) holds a
+ * descriptor for at most that long plus the checking interval (Node's defaults:
+ * 60 s + 30 s).
+ */
+export function httpTimeouts (config: Pick<ServiceConfig, 'headersTimeoutMs'>): { http: ServerOptions } {
+  return {
+    http: {
+      headersTimeout: config.headersTimeoutMs,
+      // How often Node looks for connections past the timeout.
+      connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs)
+    }
+  }
+}
+
 /** Builds the standalone service: env settings, embedded Postgres when no URL is set. */
 export async function buildService (config: ServiceConfig): Promise<Service> {
   const app = Fastify({
     logger: logger(config),
     trustProxy: config.trustProxy ?? false,
     // Health checks and upgrades only; bodies are small JSON.
-    bodyLimit: 1024 * 1024
+    bodyLimit: 1024 * 1024,
+    ...httpTimeouts(config)
   })
   let embedded: EmbeddedPostgres | undefined
   let connectionString = config.databaseUrl
