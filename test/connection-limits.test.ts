@@ -55,7 +55,11 @@ test('over MAX_CONNECTIONS_PER_IP an upgrade gets 503 with Retry-After; other IP
       return false
     }
   })
-  for (const c of [...clients, other]) c.close()
+  // A burst is counted exactly: the check and the count happen in one turn of the event loop.
+  const burst = await Promise.allSettled(Array.from({ length: 20 }, () => TestClient.connect(server.wsUrl, {}, '127.0.0.3')))
+  const accepted = burst.flatMap(r => r.status === 'fulfilled' ? [r.value] : [])
+  assert.equal(accepted.length, 3)
+  for (const c of [...clients, other, ...accepted]) c.close()
 })
 
 test('over MAX_CONNECTIONS every address gets 503 with Retry-After, and the health routes keep answering', async t => {
