@@ -1,6 +1,7 @@
 import { before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { connect } from 'node:net'
+import type { FastifyServerOptions } from 'fastify'
 import WebSocket from 'ws'
 import { testDatabase, type TestDatabase } from './helpers/database.js'
 import { startServer, type TestServer } from './helpers/server.js'
@@ -91,7 +92,8 @@ test('sessions of one IP that are not authorized are bounded by MAX_UNAUTHORIZED
 })
 
 test('a client that trickles its headers is dropped after the headers timeout, while health checks answer', async t => {
-  const server = await startServer(t, db, {}, httpTimeouts({ headersTimeoutMs: 1000 }))
+  // Fastify's generic options type leaves out `http`; Fastify() takes it.
+  const server = await startServer(t, db, {}, httpTimeouts({ headersTimeoutMs: 1000 }) as FastifyServerOptions)
   const { port } = new URL(server.url)
   const socket = connect(Number(port), '127.0.0.1')
   socket.on('error', () => {})
