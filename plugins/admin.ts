@@ -40,6 +40,17 @@ function isJson (body: unknown): boolean {
   return typeof body !== 'object' || body === null || Array.isArray(body) || Object.getPrototypeOf(body) === Object.prototype || Object.getPrototypeOf(body) === null
 }
 
+/**
+ * AJV's console logger without its one warning about `unicode: false`: AJV calls the
+ * option deprecated (code points being its default), yet it is the only way to have
+ * its lengths count as ours do, and it still works in AJV 8.
+ */
+const AJV_LOGGER = {
+  log: console.log,
+  warn: (...args: unknown[]) => { if (!String(args[0]).includes('option unicode')) console.warn(...args) },
+  error: console.error
+}
+
 /** Not `swagger`, so a host that documents its own API with @fastify/swagger keeps its decorator. */
 const OPENAPI_DECORATOR = 'licensewireOpenapi'
 
@@ -69,8 +80,9 @@ export default async function licensewireAdmin (app: FastifyInstance, options: {
   // units (JavaScript's `length`), as the protocol and the database checks do; AJV's
   // default counts code points.
   const build = AjvCompiler()
-  const coercing = build({}, { customOptions: { unicode: false } })
-  const strict = build({}, { customOptions: { coerceTypes: false, removeAdditional: false, unicode: false } })
+  const utf16 = { unicode: false, logger: AJV_LOGGER }
+  const coercing = build({}, { customOptions: utf16 })
+  const strict = build({}, { customOptions: { ...utf16, coerceTypes: false, removeAdditional: false } })
   app.setValidatorCompiler(route => (route.httpPart === 'body' ? strict : coercing)(route))
   app.setSchemaErrorFormatter((errors, dataVar) => new Error(schemaErrorMessage(errors, dataVar)))
 

@@ -9,6 +9,7 @@ import { DataDirError, startEmbeddedPostgres, type EmbeddedPostgres } from './db
 import { migrate } from './db/migrate.js'
 import { hintFirstApp, seedDemo } from './demo.js'
 import { whereToFind } from './start-log.js'
+import { redactedNotFound, redactingChildLogger } from './log-redaction.js'
 
 export interface Service {
   app: FastifyInstance
@@ -17,13 +18,13 @@ export interface Service {
   shutdown: () => Promise<void>
 }
 
-function logger (config: ServiceConfig): FastifyServerOptions['logger'] {
+function logger (config: Pick<ServiceConfig, 'logLevel'>, stream?: { write: (line: string) => void }): FastifyServerOptions['logger'] {
   return {
     level: config.logLevel,
     redact: ['req.headers.authorization', 'req.headers["sec-websocket-key"]', 'req.headers["resume-id"]'],
     // Readable lines for a person at a terminal; JSON for everything else (a log
     // collector, a pipe, the tests). pino-pretty runs in pino's own worker thread.
-    ...(process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } } : {})
+    ...(stream !== undefined ? { stream } : process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } } : {})
   }
 }
 
@@ -86,15 +87,28 @@ export function httpTimeouts (config: Pick<ServiceConfig, 'headersTimeoutMs'>): 
   }
 }
 
-/** Builds the standalone service: env settings, embedded Postgres when no URL is set. */
-export async function buildService (config: ServiceConfig): Promise<Service> {
+/** The standalone service's Fastify instance, before licensewire is registered on it. */
+export function serviceApp (
+  config: Pick<ServiceConfig, 'logLevel' | 'trustProxy' | 'headersTimeoutMs'>,
+  /** Where the log goes; stdout unless given (tests read it). */
+  logStream?: { write: (line: string) => void }
+): FastifyInstance {
   const app = Fastify({
-    logger: logger(config),
+    logger: logger(config, logStream),
     trustProxy: config.trustProxy ?? false,
     // Health checks and upgrades only; bodies are small JSON.
     bodyLimit: 1024 * 1024,
     ...httpTimeouts(config)
   })
+  // The whole server is ours: every request, an unknown URL's included, is logged redacted.
+  app.setChildLoggerFactory(redactingChildLogger)
+  app.setNotFoundHandler(redactedNotFound)
+  return app
+}
+
+/** Builds the standalone service: env settings, embedded Postgres when no URL is set. */
+export async function buildService (config: ServiceConfig): Promise<Service> {
+  const app = serviceApp(config)
   let embedded: EmbeddedPostgres | undefined
   let connectionString = config.databaseUrl
   if (connectionString === undefined) {
