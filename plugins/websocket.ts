@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http'
 import rateLimit from '@fastify/rate-limit'
 import type { IncomingMessage } from 'node:http'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { ConnectionLimits, REFUSED_RETRY_AFTER_S, type Refusal } from '../src/connection-limits.js'
+import { ConnectionLimits, REFUSED_RETRY_AFTER_S, openFilesLimit, type Refusal } from '../src/connection-limits.js'
 import type { ResolvedOptions } from '../src/options.js'
 import { newResumeToken } from '../src/session/resumption.js'
 
@@ -34,6 +34,7 @@ export default async function licensewireWebsocket (app: FastifyInstance, option
     })
   }
   const limits = new ConnectionLimits(options)
+  app.log.info({ maxConnections: options.maxConnections, openFilesLimit: openFilesLimit() ?? null }, 'WebSocket connection limit')
   const metrics = app.licensewireMetrics
   app.get(options.wsPath, {
     websocket: true,
