@@ -270,6 +270,10 @@ test('a negative number reaches the server, whose validation answers', async () 
     assert.equal(res.code, 1, res.stderr)
     assert.equal(res.stderr, 'error: HTTP 400: body/session_limit must be >= 0')
   }
+  // And as a user runs it, in its own process.
+  const proc = await cli(['apps', 'create', '--name', 'Negative', '--session-limit', '-5'])
+  assert.equal(proc.code, 1)
+  assert.equal(proc.stderr.trim(), 'error: HTTP 400: body/session_limit must be >= 0')
   // A dash that is not a number is still taken for an option.
   const flag = await cliHere(['apps', 'create', '--name', '--json'])
   assert.equal(flag.code, 2)
