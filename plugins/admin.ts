@@ -9,7 +9,7 @@ import { BlacklistService } from '../src/admin/blacklist.js'
 import { FilesService } from '../src/admin/files.js'
 import type { AdminContext } from '../src/admin/context.js'
 import { HttpError, invalidInput } from '../src/admin/errors.js'
-import { MAX_BODY_DEPTH, idProblem, jsonProblem } from '../src/admin/input-guard.js'
+import { requestProblem } from '../src/admin/input-guard.js'
 import { LicensesService } from '../src/admin/licenses.js'
 import { schemaErrorMessage } from '../src/admin/schema-errors.js'
 import { SessionsService } from '../src/admin/sessions.js'
@@ -34,10 +34,6 @@ function statusOf (err: unknown): number {
     if (typeof code === 'number' && code >= 400 && code <= 599) return code
   }
   return 500
-}
-
-function isJson (body: unknown): boolean {
-  return typeof body !== 'object' || body === null || Array.isArray(body) || Object.getPrototypeOf(body) === Object.prototype || Object.getPrototypeOf(body) === null
 }
 
 /**
@@ -96,11 +92,7 @@ export default async function licensewireAdmin (app: FastifyInstance, options: {
 
   // Before the schema: what it cannot say (well-formed strings, bounded nesting, decimal ids).
   app.addHook('preValidation', async request => {
-    const problem = idProblem(request.params as Record<string, unknown>) ??
-      jsonProblem(request.params, 'params', 1) ??
-      jsonProblem(request.query, 'querystring', 2) ??
-      // A stream (a file upload) is not JSON and is checked by its route.
-      (isJson(request.body) ? jsonProblem(request.body, 'body', MAX_BODY_DEPTH) : undefined)
+    const problem = requestProblem(request)
     if (problem !== undefined) throw invalidInput(problem)
   })
 

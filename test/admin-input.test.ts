@@ -144,6 +144,10 @@ test('path ids are decimal only: 0x1, 1e0, +1 and 01.0 are 400', async () => {
     assert.equal(res.status, 400, id)
     assert.equal(res.body.message, 'params/appId must be integer', id)
   }
+  // The console's routes too.
+  const history = await call(server, 'GET', '/apps/0x1/sessions/history')
+  assert.equal(history.status, 400)
+  assert.equal(history.body.message, 'params/appId must be integer')
   const accounts = await call(server, 'GET', `/apps/${app.id}/accounts/0x1`)
   assert.equal(accounts.status, 400)
   assert.equal(accounts.body.message, 'params/accountId must be integer')

@@ -57,3 +57,18 @@ export function idProblem (params: Record<string, unknown>): string | undefined 
   }
   return undefined
 }
+
+/** A request's first problem of the kinds above: its path ids, and every string and nesting of params, query and a JSON body. */
+export function requestProblem (request: { params: unknown, query: unknown, body: unknown }): string | undefined {
+  return idProblem((request.params ?? {}) as Record<string, unknown>) ??
+    jsonProblem(request.params, 'params', 1) ??
+    jsonProblem(request.query, 'querystring', 2) ??
+    // A stream (a file upload) is not JSON and is checked by its route.
+    (isJson(request.body) ? jsonProblem(request.body, 'body', MAX_BODY_DEPTH) : undefined)
+}
+
+function isJson (body: unknown): boolean {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return true
+  const proto = Object.getPrototypeOf(body)
+  return proto === Object.prototype || proto === null
+}
