@@ -8,8 +8,10 @@ import { bearerChecker } from '../src/admin/auth.js'
 import { BlacklistService } from '../src/admin/blacklist.js'
 import { FilesService } from '../src/admin/files.js'
 import type { AdminContext } from '../src/admin/context.js'
-import { HttpError } from '../src/admin/errors.js'
+import { HttpError, invalidInput } from '../src/admin/errors.js'
+import { requestProblem } from '../src/admin/input-guard.js'
 import { LicensesService } from '../src/admin/licenses.js'
+import { schemaErrorMessage } from '../src/admin/schema-errors.js'
 import { SessionsService } from '../src/admin/sessions.js'
 import { SigningKeysService } from '../src/admin/signing-keys.js'
 import { VariablesService } from '../src/admin/variables.js'
@@ -32,6 +34,17 @@ function statusOf (err: unknown): number {
     if (typeof code === 'number' && code >= 400 && code <= 599) return code
   }
   return 500
+}
+
+/**
+ * AJV's console logger without its one warning about `unicode: false`: AJV calls the
+ * option deprecated (code points being its default), yet it is the only way to have
+ * its lengths count as ours do, and it still works in AJV 8.
+ */
+const AJV_LOGGER = {
+  log: console.log,
+  warn: (...args: unknown[]) => { if (!String(args[0]).includes('option unicode')) console.warn(...args) },
+  error: console.error
 }
 
 /** Not `swagger`, so a host that documents its own API with @fastify/swagger keeps its decorator. */
@@ -58,11 +71,16 @@ export default async function licensewireAdmin (app: FastifyInstance, options: {
   // Our own validators, so the host's Ajv settings cannot change this API. Bodies are
   // JSON and keep their types: with Fastify's default coercion `"session_limit": null`
   // would quietly become 0 and `"name": 5` the name "5". Path and query strings are
-  // coerced, as they must be.
+  // coerced, as they must be. An unknown body field is refused, not dropped: a typo
+  // (`sesion_limit`) must not succeed while doing nothing. Lengths count UTF-16 code
+  // units (JavaScript's `length`), as the protocol and the database checks do; AJV's
+  // default counts code points.
   const build = AjvCompiler()
-  const coercing = build({}, { customOptions: {} })
-  const strict = build({}, { customOptions: { coerceTypes: false } })
+  const utf16 = { unicode: false, logger: AJV_LOGGER }
+  const coercing = build({}, { customOptions: utf16 })
+  const strict = build({}, { customOptions: { ...utf16, coerceTypes: false, removeAdditional: false } })
   app.setValidatorCompiler(route => (route.httpPart === 'body' ? strict : coercing)(route))
+  app.setSchemaErrorFormatter((errors, dataVar) => new Error(schemaErrorMessage(errors, dataVar)))
 
   app.setErrorHandler((err, request, reply) => {
     // Rethrown, a 4xx (or our own 503 for busy hashing) goes on to the parent handler
@@ -70,6 +88,12 @@ export default async function licensewireAdmin (app: FastifyInstance, options: {
     if (statusOf(err) < 500 || (err instanceof HttpError && err.statusCode === 503)) throw err
     request.log.error({ err }, 'management API request failed')
     return reply.code(500).send(INTERNAL)
+  })
+
+  // Before the schema: what it cannot say (well-formed strings, bounded nesting, decimal ids).
+  app.addHook('preValidation', async request => {
+    const problem = requestProblem(request)
+    if (problem !== undefined) throw invalidInput(problem)
   })
 
   const ctx: AdminContext = {

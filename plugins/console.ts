@@ -9,7 +9,8 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { bearerChecker } from '../src/admin/auth.js'
 import { requireApp } from '../src/admin/context.js'
-import { HttpError } from '../src/admin/errors.js'
+import { HttpError, invalidInput } from '../src/admin/errors.js'
+import { requestProblem } from '../src/admin/input-guard.js'
 import { AppParams, errors } from '../src/admin/schemas.js'
 import { sessionJson } from '../src/admin/views.js'
 import { AppSessionWatch, type SessionSubscriber } from '../src/console/session-watch.js'
@@ -110,6 +111,11 @@ const consoleApi: FastifyPluginAsyncTypebox<ConsoleOptions> = async (app, option
     if (authorized(request.headers.authorization)) return
     reply.header('www-authenticate', 'Bearer')
     throw new HttpError(401, 'missing or invalid admin token')
+  })
+  // The management API's own checks: decimal path ids, well-formed strings.
+  app.addHook('preValidation', async request => {
+    const problem = requestProblem(request)
+    if (problem !== undefined) throw invalidInput(problem)
   })
 
   // The chart's series: sampled by every instance serving the console; one row per

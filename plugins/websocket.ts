@@ -2,12 +2,19 @@ import type { ServerResponse } from 'node:http'
 import rateLimit from '@fastify/rate-limit'
 import type { IncomingMessage } from 'node:http'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { ConnectionLimits, REFUSED_RETRY_AFTER_S, openFilesLimit, type Refusal } from '../src/connection-limits.js'
 import type { ResolvedOptions } from '../src/options.js'
 import { newResumeToken } from '../src/session/resumption.js'
 
 /** The Resume-Id token of an upgrade, on its raw request until the socket is wired. */
 const RESUME_TOKEN = Symbol('licensewire.resumeToken')
 type UpgradeRequest = IncomingMessage & { [RESUME_TOKEN]?: string }
+
+const REFUSALS: Record<Refusal, string> = {
+  instance: 'this instance is at its connection limit; retry later or elsewhere',
+  ip: 'too many connections from your address',
+  unauthorized: 'too many sessions from your address that are not authorized'
+}
 
 /** The WebSocket route, with the per-IP upgrade limit (HTTP 429 + Retry-After). */
 export default async function licensewireWebsocket (app: FastifyInstance, options: ResolvedOptions): Promise<void> {
@@ -26,12 +33,23 @@ export default async function licensewireWebsocket (app: FastifyInstance, option
       else delete request[RESUME_TOKEN]
     })
   }
+  const limits = new ConnectionLimits(options)
+  app.log.info({ maxConnections: options.maxConnections, openFilesLimit: openFilesLimit() ?? null }, 'WebSocket connection limit')
+  const metrics = app.licensewireMetrics
   app.get(options.wsPath, {
     websocket: true,
     config: { rateLimit: { max: options.connectRateLimitMax, timeWindow: options.connectRateLimitWindowMs } },
-    onRequest: resumable
-      ? async request => { (request.raw as UpgradeRequest)[RESUME_TOKEN] = newResumeToken() }
-      : undefined
+    // Over a connection limit the upgrade is answered as HTTP, before any socket exists:
+    // the client learns when to come back.
+    onRequest: async (request, reply) => {
+      const refusal = limits.refusal(request.ip)
+      if (refusal !== undefined) {
+        metrics.upgradeRefused(refusal)
+        reply.code(503).header('retry-after', String(REFUSED_RETRY_AFTER_S))
+        return reply.send({ statusCode: 503, error: 'Service Unavailable', message: REFUSALS[refusal] })
+      }
+      if (resumable) (request.raw as UpgradeRequest)[RESUME_TOKEN] = newResumeToken()
+    }
   }, (socket, request) => {
     // The upgrade's request and reply would otherwise live as long as the socket (about
     // 2 KiB a session with their headers): @fastify/websocket assigns its placeholder
@@ -41,10 +59,10 @@ export default async function licensewireWebsocket (app: FastifyInstance, option
     if (placeholder?.socket === request.socket) placeholder.detachSocket(request.socket)
     socket.removeAllListeners('error')
     const claim = request.headers['resume-id']
-    hub.connect(socket, request.ip, originOf(request), {
+    limits.track(hub.connect(socket, request.ip, originOf(request), {
       token: (request.raw as UpgradeRequest)[RESUME_TOKEN] ?? null,
       claim: typeof claim === 'string' ? claim : undefined
-    })
+    }))
   })
 }
 

@@ -10,6 +10,8 @@ export interface ServiceConfig {
   pgliteDataDir: string
   trustProxy: string[] | undefined
   logLevel: string
+  /** How long a client may take to send a request's headers (an upgrade's are all of it). */
+  headersTimeoutMs: number
   plugin: LicensewireOptions
 }
 
@@ -30,6 +32,9 @@ const INTEGERS: [env: string, option: keyof LicensewireOptions][] = [
   ['CONNECT_RATE_LIMIT_WINDOW_MS', 'connectRateLimitWindowMs'],
   ['MAX_PAYLOAD_BYTES', 'maxPayloadBytes'],
   ['MAX_BUFFERED_BYTES', 'maxBufferedBytes'],
+  ['MAX_CONNECTIONS', 'maxConnections'],
+  ['MAX_CONNECTIONS_PER_IP', 'maxConnectionsPerIp'],
+  ['MAX_UNAUTHORIZED_PER_IP', 'maxUnauthorizedPerIp'],
   ['HEARTBEAT_MS', 'heartbeatMs'],
   ['SESSION_LEASE_MS', 'sessionLeaseMs'],
   ['RESUME_WINDOW_MS', 'resumeWindowMs'],
@@ -152,6 +157,13 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): ServiceConfig
     problems.push(`LOG_LEVEL=${logLevel}: is not a log level. Fix: one of ${LOG_LEVELS.join(', ')}, or leave it empty for info.`)
   }
 
+  // Node refuses a headers timeout longer than its request timeout (300 s).
+  const rawHeadersTimeout = str(env, 'HEADERS_TIMEOUT_MS')
+  const headersTimeoutMs = rawHeadersTimeout === undefined ? 10_000 : /^\d+$/.test(rawHeadersTimeout) ? Number(rawHeadersTimeout) : -1
+  if (headersTimeoutMs < 1000 || headersTimeoutMs > 300_000) {
+    problems.push(`HEADERS_TIMEOUT_MS=${rawHeadersTimeout}: must be a whole number between 1000 and 300000. Fix: set it within that range, or leave it empty for 10000.`)
+  }
+
   if (problems.length > 0) throw new ConfigError(problems)
   return {
     port,
@@ -160,6 +172,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): ServiceConfig
     pgliteDataDir: str(env, 'PGLITE_DATA_DIR') ?? './data/pglite',
     trustProxy: list(env, 'TRUST_PROXY'),
     logLevel,
+    headersTimeoutMs,
     plugin
   }
 }

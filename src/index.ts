@@ -16,6 +16,7 @@ import websocket from '../plugins/websocket.js'
 import type { LicensewireDb } from '../plugins/database.js'
 import type { EventBus } from './events.js'
 import type { Metrics } from './metrics.js'
+import { redactedNotFound, redactingChildLogger } from './log-redaction.js'
 import { resolveOptions, type LicensewireOptions } from './options.js'
 import type { Hub } from './session/hub.js'
 
@@ -37,6 +38,7 @@ export { startEmbeddedPostgres } from './db/embedded.js'
 export { migrate } from './db/migrate.js'
 export { Status } from './protocol/statuses.js'
 export { Close } from './protocol/close-codes.js'
+export { redactUrl, redactedRequest } from './log-redaction.js'
 
 /**
  * licensewire as a Fastify plugin. The database, metrics and session hub are
@@ -62,6 +64,11 @@ async function licensewire (app: FastifyInstance, opts: LicensewireOptions): Pro
   await app.register(leases, options)
   await app.register(sessions, options)
   await app.register(async function licensewireRoutes (scope) {
+    // Every request our routes or our prefix's 404 log has its secrets redacted, in the
+    // host's own logger; a 404 under our prefix never logs its URL whole either. With
+    // no prefix the 404s are the host's (the standalone service redacts its own).
+    scope.setChildLoggerFactory(redactingChildLogger)
+    if (options.prefix !== '') scope.setNotFoundHandler(redactedNotFound)
     await scope.register(health)
     await scope.register(jwks)
     // Fastify reads `prefix` from register options: ours is applied once, above.

@@ -18,7 +18,3 @@ export function newLicenseKey (): string {
   return [randomChars(5), randomChars(5), randomChars(5), randomChars(5)].join('-')
 }
 
-/** Enough of a secret to recognise it in a log, never enough to use it. */
-export function redact (secret: string): string {
-  return secret.length <= 8 ? '***' : `${secret.slice(0, 4)}…${secret.slice(-2)}`
-}

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import type { Pool } from 'pg'
+import { defaultMaxConnections } from './connection-limits.js'
 import { parseSigningKey } from './leases/keys.js'
 
 const PositiveMs = (def: number) => Type.Integer({ minimum: 1, default: def })
@@ -37,6 +38,15 @@ export const OptionsSchema = Type.Object({
   connectRateLimitMax: Type.Integer({ minimum: 1, default: 120 }),
   connectRateLimitWindowMs: PositiveMs(60000),
   maxPayloadBytes: Type.Integer({ minimum: 64, maximum: 16 * 1024 * 1024, default: 16384 }),
+  /**
+   * WebSocket connections this instance accepts; more upgrades are answered 503 with
+   * Retry-After. Default: 80 % of the process's open-files limit, at most 10,000.
+   */
+  maxConnections: Type.Optional(Type.Integer({ minimum: 1 })),
+  /** WebSocket connections from one client IP (503 with Retry-After beyond). */
+  maxConnectionsPerIp: Type.Integer({ minimum: 1, default: 1000 }),
+  /** Sessions of one client IP that are not authorized (yet); one more upgrade is 503. */
+  maxUnauthorizedPerIp: Type.Integer({ minimum: 1, default: 100 }),
   /** Unsent bytes a socket may hold; a client that stays over it for a few seconds is closed 1008. */
   maxBufferedBytes: Type.Integer({ minimum: 1024, default: 1024 * 1024 }),
   heartbeatMs: PositiveMs(25000),
@@ -75,7 +85,7 @@ export const OptionsSchema = Type.Object({
 })
 
 export type LicensewireOptions = Partial<Static<typeof OptionsSchema>>
-export type ResolvedOptions = Static<typeof OptionsSchema> & { instanceId: string }
+export type ResolvedOptions = Static<typeof OptionsSchema> & { instanceId: string, maxConnections: number }
 
 /** Validates once, at registration, and fills in defaults; throws a message naming the option. */
 export function resolveOptions (input: LicensewireOptions | undefined): ResolvedOptions {
@@ -98,7 +108,13 @@ export function resolveOptions (input: LicensewireOptions | undefined): Resolved
   }
   // Here, before a pool or a listener is opened that a failed start would leave behind.
   if (typeof withDefaults.leaseSigningKey === 'string') parseSigningKey(withDefaults.leaseSigningKey)
-  return { ...withDefaults, pool, instanceId: withDefaults.instanceId ?? randomUUID() } as ResolvedOptions
+  return {
+    ...withDefaults,
+    pool,
+    instanceId: withDefaults.instanceId ?? randomUUID(),
+    // Read once, at registration: the fd limit does not change under a running process.
+    maxConnections: withDefaults.maxConnections ?? defaultMaxConnections()
+  } as ResolvedOptions
 }
 
 function withoutPool (raw: Record<string, unknown>): Record<string, unknown> {

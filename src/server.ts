@@ -1,5 +1,6 @@
 import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import type { ServerOptions } from 'node:http'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import pg from 'pg'
 import licensewire from './index.js'
@@ -8,6 +9,7 @@ import { DataDirError, startEmbeddedPostgres, type EmbeddedPostgres } from './db
 import { migrate } from './db/migrate.js'
 import { hintFirstApp, seedDemo } from './demo.js'
 import { whereToFind } from './start-log.js'
+import { redactedNotFound, redactingChildLogger } from './log-redaction.js'
 
 export interface Service {
   app: FastifyInstance
@@ -16,13 +18,13 @@ export interface Service {
   shutdown: () => Promise<void>
 }
 
-function logger (config: ServiceConfig): FastifyServerOptions['logger'] {
+function logger (config: Pick<ServiceConfig, 'logLevel'>, stream?: { write: (line: string) => void }): FastifyServerOptions['logger'] {
   return {
     level: config.logLevel,
     redact: ['req.headers.authorization', 'req.headers["sec-websocket-key"]', 'req.headers["resume-id"]'],
     // Readable lines for a person at a terminal; JSON for everything else (a log
     // collector, a pipe, the tests). pino-pretty runs in pino's own worker thread.
-    ...(process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } } : {})
+    ...(stream !== undefined ? { stream } : process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } } : {})
   }
 }
 
@@ -69,14 +71,44 @@ async function startEmbedded (dataDir: string): Promise<EmbeddedPostgres> {
   }
 }
 
-/** Builds the standalone service: env settings, embedded Postgres when no URL is set. */
-export async function buildService (config: ServiceConfig): Promise<Service> {
+/**
+ * The HTTP server's timeouts. A WebSocket upgrade is headers only, so the headers
+ * timeout is its whole deadline: a client that trickles them (slowloris) holds a
+ * descriptor for at most that long plus the checking interval (Node's defaults:
+ * 60 s + 30 s).
+ */
+export function httpTimeouts (config: Pick<ServiceConfig, 'headersTimeoutMs'>): { http: ServerOptions } {
+  return {
+    http: {
+      headersTimeout: config.headersTimeoutMs,
+      // How often Node looks for connections past the timeout.
+      connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs)
+    }
+  }
+}
+
+/** The standalone service's Fastify instance, before licensewire is registered on it. */
+export function serviceApp (
+  config: Pick<ServiceConfig, 'logLevel' | 'trustProxy' | 'headersTimeoutMs'>,
+  /** Where the log goes; stdout unless given (tests read it). */
+  logStream?: { write: (line: string) => void }
+): FastifyInstance {
   const app = Fastify({
-    logger: logger(config),
+    logger: logger(config, logStream),
     trustProxy: config.trustProxy ?? false,
     // Health checks and upgrades only; bodies are small JSON.
-    bodyLimit: 1024 * 1024
+    bodyLimit: 1024 * 1024,
+    ...httpTimeouts(config)
   })
+  // The whole server is ours: every request, an unknown URL's included, is logged redacted.
+  app.setChildLoggerFactory(redactingChildLogger)
+  app.setNotFoundHandler(redactedNotFound)
+  return app
+}
+
+/** Builds the standalone service: env settings, embedded Postgres when no URL is set. */
+export async function buildService (config: ServiceConfig): Promise<Service> {
+  const app = serviceApp(config)
   let embedded: EmbeddedPostgres | undefined
   let connectionString = config.databaseUrl
   if (connectionString === undefined) {

@@ -264,6 +264,22 @@ test('CLI: files upload from disk with a progress bar, list, get, delete', async
   assert.match(missing.stderr, /^error: cannot read .*no-such-file/)
 })
 
+test('a negative number reaches the server, whose validation answers', async () => {
+  for (const args of [['--session-limit', '-5'], ['--session-limit=-5']]) {
+    const res = await cliHere(['apps', 'create', '--name', 'Negative', ...args])
+    assert.equal(res.code, 1, res.stderr)
+    assert.equal(res.stderr, 'error: HTTP 400: body/session_limit must be >= 0')
+  }
+  // And as a user runs it, in its own process.
+  const proc = await cli(['apps', 'create', '--name', 'Negative', '--session-limit', '-5'])
+  assert.equal(proc.code, 1)
+  assert.equal(proc.stderr.trim(), 'error: HTTP 400: body/session_limit must be >= 0')
+  // A dash that is not a number is still taken for an option.
+  const flag = await cliHere(['apps', 'create', '--name', '--json'])
+  assert.equal(flag.code, 2)
+  assert.match(flag.stderr, /argument is ambiguous/)
+})
+
 test('CLI usage errors', async () => {
   for (const [args, message] of [
     [[], /no command given/],

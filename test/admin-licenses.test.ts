@@ -104,8 +104,8 @@ test('POST licenses validates every field with a message naming it', async () =>
     [{ duration: '1d', keys: ['short'] }, /^body\/keys\/0 must NOT have fewer than 6 characters$/],
     [{ duration: '1d', keys: ['OK-KEY-1', 'x'.repeat(65)] }, /^body\/keys\/1 must NOT have more than 64 characters$/],
     [{ duration: '1d', keys: ['NUL\u0000KEY'] }, /^body\/keys\/0 must match pattern/],
-    // 40 astral characters are 40 code points for JSON Schema but 80 UTF-16 units for the protocol.
-    [{ duration: '1d', keys: ['😀'.repeat(40)] }, /^body\/keys\/0 must be 6 to 64 UTF-16 code units long$/],
+    // Lengths count UTF-16 units, as the protocol does: 40 astral characters are 80 of them.
+    [{ duration: '1d', keys: ['😀'.repeat(40)] }, /^body\/keys\/0 must NOT have more than 64 characters$/],
     [{ duration: '1d', keys: ['OK-KEY-1'], count: 1 }, /^body\/count and body\/keys are exclusive/],
     [{ duration: '1d', levels: 'pro' }, /^body\/levels must be object$/],
     [{ duration: '1d', levels: { a: 'x\u0000' } }, /^body\/levels must not contain NUL characters$/],
@@ -189,7 +189,7 @@ test('license states and the state filter', async () => {
   assert.deepEqual(all.body.items.map((l: { key: string }) => l.key), Object.values(keys), 'creation order')
   const bad = await call(server, 'GET', `/apps/${app.id}/licenses?state=gone`)
   assert.equal(bad.status, 400)
-  assert.equal(bad.body.message, 'querystring/state must be equal to one of the allowed values')
+  assert.equal(bad.body.message, 'querystring/state must be one of "available", "active", "expired", "paused", "blacklisted"')
 })
 
 test('pagination neither repeats nor skips while licenses are added between pages', async () => {
@@ -362,7 +362,7 @@ test('license keys in request URLs are redacted in the request log', async () =>
     assert.equal(missing.statusCode, 404)
     const text = lines.join('')
     assert.match(text, /incoming request/)
-    assert.match(text, /\/licenses\/SECR…23/)
+    assert.match(text, /\/licenses\/SECR…"/)
     assert.doesNotMatch(text, /SECRET-LICENSE-KEY-123|SECRET-OTHER-KEY-456/)
     assert.doesNotMatch(text, new RegExp(TOKEN))
   } finally {

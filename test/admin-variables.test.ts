@@ -63,9 +63,9 @@ test('POST validates name 3–64 and content up to 16,000, in UTF-16 code units 
     [{ name: 'abc', content: 'x', protected: 'yes' }, /^body\/protected must be boolean$/],
     [{ name: 'abc', content: 'a\u0000b' }, /^body\/content must match pattern/],
     [{ name: 'a\u0000c', content: 'x' }, /^body\/name must match pattern/],
-    // 33 emoji: 33 characters to the schema, 66 code units to packet 11, which could never ask for it.
-    [{ name: '😀'.repeat(33), content: 'x' }, /^body\/name must be 3 to 64 UTF-16 code units long$/],
-    [{ name: 'abc', content: '😀'.repeat(8001) }, /^body\/content must NOT have more than 16000 UTF-16 code units$/]
+    // 33 emoji are 66 UTF-16 code units, which the schema counts as packet 11 does.
+    [{ name: '😀'.repeat(33), content: 'x' }, /^body\/name must NOT have more than 64 characters$/],
+    [{ name: 'abc', content: '😀'.repeat(8001) }, /^body\/content must NOT have more than 16000 characters$/]
   ]
   for (const [body, message] of cases) {
     const res = await call(server, 'POST', path(app.id), body)
@@ -124,7 +124,7 @@ test('PATCH changes content and protection, each alone or both; DELETE removes',
 
   for (const [body, message] of [
     [{ content: 'x'.repeat(16001) }, /^body\/content must NOT have more than 16000 characters$/],
-    [{ content: '😀'.repeat(8001) }, /^body\/content must NOT have more than 16000 UTF-16 code units$/],
+    [{ content: '😀'.repeat(8001) }, /^body\/content must NOT have more than 16000 characters$/],
     [{ protected: null }, /^body\/protected must be boolean$/],
     [{ content: 7 }, /^body\/content must be string$/]
   ] as const) {

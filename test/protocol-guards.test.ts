@@ -231,14 +231,24 @@ describe('init deadline, ordering, hostile input', () => {
     probe.close()
   })
 
-  test('lone surrogates in client_id are stored and compared consistently', async () => {
+  test('a lone surrogate in any string field closes 4302; a surrogate pair is a character', async () => {
     const own = await createApp(db.pool)
     const key = await createLicense(db.pool, own.id)
+    // Before this, Postgres stored each lone surrogate as U+FFFD: these were one device.
+    for (const clientId of ['dev\\ud800ice', '\\udbffabcd', 'abcd\\udc00']) {
+      const c = await TestClient.connect(server.wsUrl)
+      c.sendRaw(`{"type":0,"id":1,"websocket_api_key":"${own.key}","client_id":"${clientId}"}`)
+      assert.deepEqual(await c.closed, { code: 4302, reason: 'invalid request body' }, clientId)
+    }
     const c = await TestClient.connect(server.wsUrl)
-    c.sendRaw(`{"type":0,"id":1,"websocket_api_key":"${own.key}","client_id":"dev\\ud800ice"}`)
+    c.sendRaw(`{"type":0,"id":1,"websocket_api_key":"${own.key}","client_id":"\\ud83d\\ude00\\ud83d\\ude00"}`)
     assert.equal((await c.next()).status, 1)
-    assert.equal((await c.authorize(key)).status, 1)
-    c.close()
+    c.sendRaw(`{"type":2,"id":2,"license":"${key}\\ud800"}`)
+    assert.deepEqual(await c.closed, { code: 4302, reason: 'invalid request body' })
+    const again = await TestClient.connect(server.wsUrl)
+    assert.equal((await again.initialize(own.key, '😀😀')).status, 1)
+    assert.equal((await again.authorize(key)).status, 1)
+    again.close()
   })
 
   test('a socket closed in the middle of an authorize leaves nothing held (resumption off)', async t => {

@@ -5,16 +5,10 @@ import {
   Account, AccountLicenseParams, AccountPage, AccountParams, AppParams, BlacklistAccountBody, CreateAccountBody,
   Empty, LinkLicenseBody, ListAccountsQuery, PatchAccountBody, errors
 } from '../../src/admin/schemas.js'
-import { redactedRequest } from './licenses.js'
 
 const tags = ['accounts']
 
 const accountsRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountsService }> = async (app, { accounts }) => {
-  // The unlink route has a license key in its URL.
-  app.addHook('onRoute', route => {
-    route.logSerializers = { ...route.logSerializers, req: redactedRequest }
-  })
-
   app.post('/apps/:appId/accounts', {
     schema: {
       tags,

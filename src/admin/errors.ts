@@ -11,3 +11,7 @@ export class HttpError extends Error {
 export const badRequest = (message: string): HttpError => new HttpError(400, message)
 export const notFound = (message: string): HttpError => new HttpError(404, message)
 export const conflict = (message: string): HttpError => new HttpError(409, message)
+
+/** A 400 found by our own input checks, coded as Fastify codes its schema's. */
+export const invalidInput = (message: string): HttpError =>
+  Object.assign(new HttpError(400, message), { code: 'FST_ERR_VALIDATION' })

@@ -2,8 +2,9 @@ import { LicenseEvent, type LicenseEventCode } from '../events.js'
 import { newLicenseKey } from '../keys.js'
 import type { LicenseChange, LicenseRow } from '../repositories/licenses.js'
 import { requireApp, type AdminContext } from './context.js'
-import { DurationError, parseDuration } from './duration.js'
+import { DurationError, MAX_DURATION_SECONDS, parseDuration } from './duration.js'
 import { badRequest, conflict, notFound } from './errors.js'
+import { levelsProblem } from './input-guard.js'
 import type { CreateLicensesBody, LicenseJson, LicensePageJson, ListLicensesQuery, PatchLicenseBody } from './schemas.js'
 import { licenseJson } from './views.js'
 
@@ -24,11 +25,15 @@ function duration (input: string | number, field: string): number {
   }
 }
 
-/** jsonb rejects \u0000 in strings; catch it here instead of as a database error. */
+/**
+ * Levels go to every authorized client with each license answer: bounded in size and
+ * nesting. jsonb rejects \u0000 in strings; caught here instead of as a database error.
+ */
 function checkLevels (levels: Record<string, unknown> | undefined, field: string): void {
-  if (levels !== undefined && JSON.stringify(levels).includes('\\u0000')) {
-    throw badRequest(`${field} must not contain NUL characters`)
-  }
+  if (levels === undefined) return
+  const problem = levelsProblem(levels, field)
+  if (problem !== undefined) throw badRequest(problem)
+  if (JSON.stringify(levels).includes('\\u0000')) throw badRequest(`${field} must not contain NUL characters`)
 }
 
 /** The cursor is the last id of a page, opaque to clients so it can change later. */
@@ -140,11 +145,14 @@ export class LicensesService {
     return this.act(appId, this.ctx.repos.licenses.reinitialize(appId, key), LicenseEvent.Reinitialized)
   }
 
-  /** No panel event exists for an extension; sessions read the new expiry on their next packet. */
+  /**
+   * No panel event exists for an extension; sessions read the new expiry on their next
+   * packet. The time left is capped at 100 years, as a new license's duration is.
+   */
   async extend (appId: number, key: string, input: string | number): Promise<LicenseJson> {
     const seconds = duration(input, 'body/duration')
     try {
-      return await this.act(appId, this.ctx.repos.licenses.extend(appId, key, seconds), undefined)
+      return await this.act(appId, this.ctx.repos.licenses.extend(appId, key, seconds, MAX_DURATION_SECONDS), undefined)
     } catch (err) {
       if (OUT_OF_RANGE.has(pgCode(err) ?? '')) throw badRequest('body/duration takes the license past the largest time the database can store')
       throw err

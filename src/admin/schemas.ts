@@ -1,5 +1,6 @@
-import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { Type, type Static, type TProperties, type TSchema } from '@sinclair/typebox'
 import { FILE_NAME_PATTERN } from '../files/names.js'
+import { WELL_FORMED_NO_NUL } from '../unicode.js'
 
 /**
  * TypeBox schemas of the management API (docs/admin-api.md): they validate requests,
@@ -7,10 +8,12 @@ import { FILE_NAME_PATTERN } from '../files/names.js'
  * bodies are validated without type coercion (plugins/admin.ts).
  */
 
-/** Postgres text cannot hold NUL; without this a request would fail as a 500. */
-const NO_NUL = '^[^\\u0000]*$'
+/**
+ * Postgres text cannot hold NUL (a request would fail as a 500) and turns a lone
+ * surrogate into U+FFFD (two keys would become one): both are 400.
+ */
 const Text = (options: { minLength?: number, maxLength?: number, description?: string } = {}) =>
-  Type.String({ pattern: NO_NUL, ...options })
+  Type.String({ pattern: WELL_FORMED_NO_NUL, ...options })
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([Type.Null(), schema])
 const DateTime = Type.String({ format: 'date-time' })
 const Id = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })
@@ -46,6 +49,9 @@ export const errors = (...codes: (400 | 404 | 409 | 413 | 503)[]) => {
   for (const code of [...codes, 401 as const]) out[code] = ERROR_RESPONSES[code]
   return out
 }
+
+/** A request body: a field the route does not know is a 400, never silently dropped. */
+const Body = <T extends TProperties>(properties: T) => Type.Object(properties, { additionalProperties: false })
 
 /** 204: no body. Typed void so handlers call `send()` without a payload. */
 export const Empty = Type.Unsafe<void>({ type: 'null', description: 'No content' })
@@ -87,7 +93,7 @@ export type AppDetailJson = Static<typeof AppDetail>
 
 export const AppList = Type.Object({ items: Type.Array(App) })
 
-export const CreateAppBody = Type.Object({
+export const CreateAppBody = Body({
   name: AppName,
   version: Type.Optional(AppVersion),
   session_limit: Type.Optional(SessionLimit),
@@ -100,7 +106,7 @@ export const CreateAppBody = Type.Object({
 })
 export type CreateAppBody = Static<typeof CreateAppBody>
 
-export const PatchAppBody = Type.Object({
+export const PatchAppBody = Body({
   name: Type.Optional(AppName),
   version: Type.Optional(AppVersion),
   session_limit: Type.Optional(SessionLimit),
@@ -153,7 +159,7 @@ export type LicenseJson = Static<typeof License>
 
 export const LicenseItems = Type.Object({ items: Type.Array(License) })
 
-export const CreateLicensesBody = Type.Object({
+export const CreateLicensesBody = Body({
   count: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
   keys: Type.Optional(Type.Array(Text({ minLength: 6, maxLength: 64 }), { minItems: 1, maxItems: 1000 })),
   duration: Duration,
@@ -176,14 +182,14 @@ export const LicensePage = Type.Object({
 })
 export type LicensePageJson = Static<typeof LicensePage>
 
-export const PatchLicenseBody = Type.Object({
+export const PatchLicenseBody = Body({
   levels: Type.Optional(Levels),
   comment: Type.Optional(Comment)
 })
 export type PatchLicenseBody = Static<typeof PatchLicenseBody>
 
-export const BlacklistLicenseBody = Type.Object({ comment: Type.Optional(Comment) })
-export const ExtendLicenseBody = Type.Object({ duration: Duration })
+export const BlacklistLicenseBody = Body({ comment: Type.Optional(Comment) })
+export const ExtendLicenseBody = Body({ duration: Duration })
 
 // Client-id blacklist
 
@@ -206,7 +212,7 @@ export type BlacklistEntryJson = Static<typeof BlacklistEntry>
 
 export const BlacklistList = Type.Object({ items: Type.Array(BlacklistEntry) })
 
-export const AddBlacklistBody = Type.Object({
+export const AddBlacklistBody = Body({
   client_id: ClientId,
   comment: Type.Optional(Comment)
 })
@@ -252,14 +258,14 @@ export type VariableJson = Static<typeof Variable>
 
 export const VariableList = Type.Object({ items: Type.Array(Variable) })
 
-export const CreateVariableBody = Type.Object({
+export const CreateVariableBody = Body({
   name: VariableName,
   content: VariableContent,
   protected: Type.Optional(Type.Boolean({ default: false }))
 })
 export type CreateVariableBody = Static<typeof CreateVariableBody>
 
-export const PatchVariableBody = Type.Object({
+export const PatchVariableBody = Body({
   content: Type.Optional(VariableContent),
   protected: Type.Optional(Type.Boolean())
 })
@@ -299,7 +305,7 @@ export const Account = Type.Object({
 })
 export type AccountJson = Static<typeof Account>
 
-export const CreateAccountBody = Type.Object({
+export const CreateAccountBody = Body({
   login: Login,
   password: Password,
   credentials_type: Type.Optional(Type.Union([Type.Literal(0), Type.Literal(1)])),
@@ -322,15 +328,15 @@ export const AccountPage = Type.Object({
 })
 export type AccountPageJson = Static<typeof AccountPage>
 
-export const PatchAccountBody = Type.Object({
+export const PatchAccountBody = Body({
   comment: Type.Optional(AccountComment),
   requires_license: Type.Optional(Type.Boolean()),
   password: Type.Optional(Password)
 })
 export type PatchAccountBody = Static<typeof PatchAccountBody>
 
-export const BlacklistAccountBody = Type.Object({ comment: Type.Optional(AccountComment) })
-export const LinkLicenseBody = Type.Object({ key: Text({ minLength: 1, maxLength: 256 }) })
+export const BlacklistAccountBody = Body({ comment: Type.Optional(AccountComment) })
+export const LinkLicenseBody = Body({ key: Text({ minLength: 1, maxLength: 256 }) })
 
 // Files
 

@@ -185,7 +185,8 @@ function need (value: string | undefined, flag: string): string {
 
 function int (value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined
-  if (!/^\d+$/.test(value)) throw new UsageError(`${flag} must be a whole number, got "${value}"`)
+  // A negative number goes to the server, whose validation names the field's range.
+  if (!/^-?\d+$/.test(value)) throw new UsageError(`${flag} must be a whole number, got "${value}"`)
   return Number(value)
 }
 
@@ -715,10 +716,30 @@ async function run (api: Api, args: string[], o: Options, io: Io): Promise<Outpu
   })
 }
 
+/**
+ * `--session-limit -5` as `--session-limit=-5`: parseArgs takes a value that starts
+ * with a dash for an option ("argument is ambiguous") unless it is glued on.
+ */
+function withNegativeValues (argv: string[]): string[] {
+  const out: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    const name = arg.startsWith('--') ? arg.slice(2) : undefined
+    const next = argv[i + 1]
+    if (name !== undefined && OPTIONS[name as keyof typeof OPTIONS]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`)
+      i++
+    } else {
+      out.push(arg)
+    }
+  }
+  return out
+}
+
 /** Runs one command line; returns the exit code (0 ok, 1 the request failed, 2 bad usage). */
 export async function main (argv: string[], io: Io): Promise<number> {
   try {
-    const { values: o, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true })
+    const { values: o, positionals } = parseArgs({ args: withNegativeValues(argv), options: OPTIONS, allowPositionals: true, strict: true })
     if (o.help) {
       io.out(usage())
       return 0

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { AccountView } from '../repositories/accounts.js'
 import type { InitializedSession } from '../session/state.js'
+import { isWellFormed } from '../unicode.js'
 import { Close } from './close-codes.js'
 import type { Closing, PacketContext } from './packet.js'
 
@@ -17,11 +18,12 @@ export const INVALID_NONCE: Closing = { close: Close.InvalidBody }
 
 /**
  * The nonce to put in the session's lease: undefined when leases are off or none was
- * sent, null when the one sent is not a string of at most 128 characters (close 4302).
+ * sent, null when the one sent is not a well-formed string of at most 128 characters
+ * (close 4302).
  */
 export function leaseNonce (session: InitializedSession, nonce: unknown): string | undefined | null {
   if (session.app.signedLeases !== true || nonce === undefined) return undefined
-  return typeof nonce === 'string' && nonce.length <= MAX_NONCE ? nonce : null
+  return typeof nonce === 'string' && nonce.length <= MAX_NONCE && isWellFormed(nonce) ? nonce : null
 }
 
 /**

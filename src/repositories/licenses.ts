@@ -180,12 +180,21 @@ export class LicensesRepository {
    * paused_at while paused, where the clock stands still). Not activated yet: the
    * duration it will get grows instead.
    */
-  async extend (appId: number, key: string, seconds: number): Promise<LicenseChange | undefined> {
+  /**
+   * Adds `seconds`, with the time left capped at `maxSeconds` (from now, or from the
+   * pause): repeated extensions must not carry a license past what Postgres can store.
+   * A cap is never a cut: time the license already had stays.
+   */
+  async extend (appId: number, key: string, seconds: number, maxSeconds: number): Promise<LicenseChange | undefined> {
     return this.change(appId, key, `
       expires_at = CASE WHEN o.activated_at IS NULL THEN o.expires_at
-                        ELSE greatest(o.expires_at, coalesce(o.paused_at, now())) + make_interval(secs => $3::float8) END,
-      duration_seconds = CASE WHEN o.activated_at IS NULL THEN o.duration_seconds + $3::bigint ELSE o.duration_seconds END,
-      updated_at = now()`, 'true', [seconds])
+                        ELSE greatest(o.expires_at, least(
+                          greatest(o.expires_at, coalesce(o.paused_at, now())) + make_interval(secs => $3::float8),
+                          coalesce(o.paused_at, now()) + make_interval(secs => $4::float8))) END,
+      duration_seconds = CASE WHEN o.activated_at IS NULL
+                              THEN greatest(o.duration_seconds, least(o.duration_seconds + $3::bigint, $4::bigint))
+                              ELSE o.duration_seconds END,
+      updated_at = now()`, 'true', [seconds, maxSeconds])
   }
 
   /**

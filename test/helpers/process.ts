@@ -14,7 +14,8 @@ export interface ServiceProcess {
 /** The standalone service (src/server.ts) in a child process, on a free port. */
 export async function spawnService (env: Record<string, string>): Promise<ServiceProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    // All clients come from one loopback address: per-IP connection limits out of the way.
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', MAX_CONNECTIONS_PER_IP: '100000', MAX_UNAUTHORIZED_PER_IP: '100000', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   const logs: Record<string, unknown>[] = []

@@ -28,6 +28,10 @@ export async function startServer (
   await app.register(licensewire, {
     ...(db.real ? { connectionString: db.connectionString, poolMax: 10 } : { pool: db.pool, events: 'local' as const }),
     rateLimitCooldownMs: 0,
+    // Every test client comes from one loopback address: per-IP connection limits would
+    // count a whole test's clients as one abuser. Tests of those limits set their own.
+    maxConnectionsPerIp: 100_000,
+    maxUnauthorizedPerIp: 100_000,
     ...options
   })
   await app.listen({ port: 0, host: '127.0.0.1' })
