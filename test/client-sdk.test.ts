@@ -256,6 +256,7 @@ describe('packets: every method resolves an Ok and rejects other statuses with S
     const meta = await c.fileMetadata('Setup 2-1')
     assert.deepEqual(meta, { checksum: sha256(bytes), size: bytes.length, transfer_count: 0 })
     await statusError(c.fileMetadata('Nope'), Status.FileNotFound)
+    await statusError(c.stopFileTransfer('Setup 2-1'), Status.FileNotBeingTransferred)
     await statusError(c.fileDownloadUrl('Setup 2-1'), Status.NotAuthorized)
 
     await c.authorizeByLicense(key)

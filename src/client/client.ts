@@ -313,6 +313,15 @@ export class LicenseClient {
     return await this.call(PacketType.FileDownloadUrl, fields) as unknown as FileDownloadUrl
   }
 
+  /**
+   * Type 8, for completeness: files never travel on the socket, so there is no transfer
+   * to stop and the server always answers 305 (this rejects with that StatusError). To
+   * stop a download, abort `downloadFile` with its `signal`.
+   */
+  async stopFileTransfer (filename: string): Promise<void> {
+    await this.call(PacketType.StopFileTransfer, { filename: bounded('filename', filename) })
+  }
+
   /** Type 9: the file's checksum, size and download count. */
   async fileMetadata (filename: string): Promise<FileMetadata> {
     return await this.call(PacketType.FileMetadata, { filename: bounded('filename', filename) }) as unknown as FileMetadata
