@@ -48,12 +48,13 @@ test('PGLITE_DATA_DIR that is a file, or cannot be created, fails fast with the 
   const dir = await tempDir(t)
   const file = join(dir, 'a-file')
   await writeFile(file, 'not a directory')
-  const onFile = await failedStart({ PGLITE_DATA_DIR: file })
+  // DATABASE_URL cleared: the real-Postgres run of the suite has one in its environment.
+  const onFile = await failedStart({ DATABASE_URL: '', PGLITE_DATA_DIR: file })
   assert.equal(onFile.code, 1, onFile.stderr)
   assert.match(onFile.stderr, new RegExp(`PGLITE_DATA_DIR=${file}: is a file, not a directory\\. Fix: point it at a directory`))
 
   // Node 20's recursive mkdir never returns on /proc/nope: once it spun the CPU and ignored SIGTERM.
-  const inProc = await failedStart({ PGLITE_DATA_DIR: '/proc/nope' }, 30000)
+  const inProc = await failedStart({ DATABASE_URL: '', PGLITE_DATA_DIR: '/proc/nope' }, 30000)
   assert.equal(inProc.code, 1, inProc.stderr)
   assert.match(inProc.stderr, /PGLITE_DATA_DIR=\/proc\/nope: cannot create or use it \(ENOENT\)\. Fix: point it at a directory this user can write/)
   assert.ok(inProc.ms < 20000, `failed in ${inProc.ms} ms`)
