@@ -1,48 +1,5 @@
-/** Response statuses (docs/protocol.md §6). */
-export const Status = {
-  Ok: 1,
-  InvalidAPIKey: 2,
-  NotAuthorized: 3,
-  AlreadyInitialized: 4,
-  TooManyRequests: 5,
-  InternalServerError: 6,
-  AlreadyAuthorized: 7,
-  LicenseNotFound: 100,
-  LicenseTooShort: 101,
-  LicenseTooLong: 102,
-  LicenseExpired: 103,
-  LicensePaused: 104,
-  LicenseBlacklisted: 105,
-  LicenseAlreadyLinked: 106,
-  LicenseAlreadyActivated: 107,
-  AppUserNotFound: 200,
-  AppUserBlacklisted: 201,
-  AppUserAlreadyExists: 202,
-  AppUserHasNoValidLicenses: 203,
-  AppUserRequiresLicense: 204,
-  AppUserLoginTooShort: 205,
-  AppUserLoginTooLong: 206,
-  AppUserPasswordTooShort: 207,
-  AppUserPasswordTooLong: 208,
-  AppUserInvalidEmail: 209,
-  FileNotFound: 300,
-  FileInvalidName: 301,
-  FileInvalidResumeOffset: 303,
-  FileNotBeingTransferred: 305,
-  VariableNotFound: 400,
-  VariableInvalidName: 401,
-  ClientIDTooShort: 500,
-  ClientIDTooLong: 501,
-  ClientIDMismatch: 502,
-  ClientIDBlacklisted: 503,
-  AppNotFound: 600,
-  AppPaused: 601,
-  AppSessionsQuotaExceeded: 602,
-  AppAccountsQuotaExceeded: 603,
-  AppBlacklistsQuotaExceeded: 604,
-  StoreValueNotFound: 700,
-  StoreOutOfMemory: 701,
-  StoreOutOfEntries: 702
-} as const
-
-export type StatusCode = typeof Status[keyof typeof Status]
+/**
+ * Response statuses (docs/protocol.md §6). One table for the server and the client SDK:
+ * it lives with the SDK, which may import nothing of the server.
+ */
+export { Status, type StatusCode } from '../client/constants.js'
