@@ -6,6 +6,9 @@
 #                                        the last stdout line is DATABASE_URL=postgres://...
 #   scripts/pg-test-cluster.sh stop      stop it (immediate) and delete its directory
 #   scripts/pg-test-cluster.sh status    exit 0 and print DATABASE_URL=... when it is running
+#   scripts/pg-test-cluster.sh restart   pg_ctl restart -m fast, same port (fault tests: test/postgres/faults)
+#   scripts/pg-test-cluster.sh halt      stop the server (fast) but keep its data; `resume` starts it again
+#   scripts/pg-test-cluster.sh resume    start a halted cluster on its old port
 #
 # Environment:
 #   PG_TEST_DIR   state directory (data, unix socket, log, url); default /tmp/licensewire-pg-test.
@@ -225,10 +228,37 @@ cmd_status () {
   return 1
 }
 
+# The fault tests stop and start the server under a running licensewire; the data, the
+# port and the URL stay the same.
+cmd_halt () {
+  local bin
+  bin="$(find_bin)" || die "PostgreSQL server binaries not found"
+  running || die "no cluster running in $DIR"
+  as_owner "$bin/pg_ctl" stop -D "$DIR/pgdata" -m fast -w -t 60 >&2
+}
+
+cmd_resume () {
+  local bin
+  bin="$(find_bin)" || die "PostgreSQL server binaries not found"
+  [[ -f "$DIR/port" ]] || die "no halted cluster in $DIR"
+  running && die "the cluster in $DIR is running"
+  as_owner "$bin/pg_ctl" start -D "$DIR/pgdata" -l "$DIR/server.log" -w -t 60 -o "-p $(cat "$DIR/port")" >&2
+}
+
+cmd_restart () {
+  local bin
+  bin="$(find_bin)" || die "PostgreSQL server binaries not found"
+  running || die "no cluster running in $DIR"
+  as_owner "$bin/pg_ctl" restart -D "$DIR/pgdata" -l "$DIR/server.log" -m fast -w -t 60 -o "-p $(cat "$DIR/port")" >&2
+}
+
 case "${1:-}" in
   install) install_bin ;;
   start) cmd_start ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
-  *) echo "usage: [PG_TEST_DIR=dir] $0 install|start|stop|status" >&2; exit 64 ;;
+  halt) cmd_halt ;;
+  resume) cmd_resume ;;
+  restart) cmd_restart ;;
+  *) echo "usage: [PG_TEST_DIR=dir] $0 install|start|stop|status|halt|resume|restart" >&2; exit 64 ;;
 esac
