@@ -83,7 +83,7 @@ export class Hub {
     const { repos, options, instanceId, log } = deps
     const now = deps.now ?? Date.now
     const licenseCache = new LicenseCache(id => repos.licenses.current(id))
-    this.releases = new Releases(repos.sessions, licenseCache, log, instanceId, options.resumeWindowMs)
+    this.releases = new Releases(repos.sessions, licenseCache, log, instanceId, options.resumeWindowMs, options.sessionLeaseMs)
     this.ctx = {
       repos,
       options,

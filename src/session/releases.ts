@@ -41,8 +41,14 @@ export class Releases {
     private readonly log: FastifyBaseLogger,
     private readonly instanceId: string,
     /** How long a suspended session may be resumed; 0 = resumption is off. */
-    private readonly resumeWindowMs: number
-  ) {}
+    private readonly resumeWindowMs: number,
+    sessionLeaseMs: number
+  ) {
+    // Slots are promised back within SESSION_LEASE_MS of the database recovering.
+    this.retryMaxMs = Math.min(RETRY_MAX_MS, Math.max(RETRY_MIN_MS, Math.floor(sessionLeaseMs / 4)))
+  }
+
+  private readonly retryMaxMs: number
 
   /** Drops the session's authorization and its slot. */
   async dropAuthorization (session: SessionState): Promise<void> {
@@ -103,7 +109,7 @@ export class Releases {
         } catch (err) {
           this.log.warn({ err, pending: this.ending.size + this.suspending.size }, 'releasing closed sessions failed; trying again')
           await new Promise(resolve => setTimeout(resolve, retryMs).unref())
-          retryMs = Math.min(retryMs * 2, RETRY_MAX_MS)
+          retryMs = Math.min(retryMs * 2, this.retryMaxMs)
           continue
         }
         retryMs = RETRY_MIN_MS
