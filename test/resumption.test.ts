@@ -138,6 +138,33 @@ describe('resuming a dropped session', () => {
     back.close()
   })
 
+  test('answers holding line feeds and record separators replay byte for byte, from a batch of suspensions', async () => {
+    const app = await createApp(db.pool)
+    const seats = await Promise.all(['device-a', 'device-b', 'device-c'].map(id => seat(server.wsUrl, id, app)))
+    const awkward = ['line\nfeed', 'record\u001eseparator', '\\n\r\n\u001e"quoted"']
+    const frames = await Promise.all(seats.map(async ({ client }, i) => {
+      client.send(12, { key: 'k', value: awkward[i], ttl: 600 }, 3)
+      assert.deepEqual(await client.next(), { id: 3, status: 1 })
+      client.send(13, { key: 'k' }, 4)
+      assert.deepEqual(await client.next(), { id: 4, value: awkward[i], status: 1 })
+      return client.raw.at(-1)!
+    }))
+    // Dropped together: their suspensions go to the database in one statement or a few.
+    for (const { client } of seats) client.drop()
+    await Promise.all(seats.map(s => s.client.closed))
+    await waitFor(async () => (await suspendedUntil(app.id)).length === 3)
+    await Promise.all(seats.map(async ({ client }, i) => {
+      const back = await client.resume(server.wsUrl)
+      back.send(13, { key: 'other' }, 4)
+      assert.deepEqual(await back.next(), { id: 4, value: awkward[i], status: 1 })
+      assert.equal(back.raw.at(-1), frames[i])
+      back.send(13, { key: 'other' }, 2)
+      const authorized = await back.next()
+      assert.deepEqual([authorized.id, authorized.license, authorized.status], [2, seats[i]!.key, 1], 'the Authorize answer replays too')
+      back.close()
+    }))
+  })
+
   test('a token is single use: of two sockets racing with it, exactly one resumes', async () => {
     const { client, app } = await seat()
     await dropped(client, app.id)

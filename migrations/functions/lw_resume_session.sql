@@ -11,10 +11,12 @@
 -- that instance in `owner` and the session in `session_id`: the caller asks it to let
 -- go, and claims again.
 -- p_new_hash: the claiming socket's own token hash, which the session takes on.
+-- `answers`: the session's last answers, one frame a line (NULL: none, or kept inside
+-- `state` by an instance of the version before migration 013).
 DROP FUNCTION IF EXISTS lw_resume_session (bytea, uuid);
 DROP FUNCTION IF EXISTS lw_resume_session (bytea, uuid, bytea);
 CREATE FUNCTION lw_resume_session (p_hash bytea, p_instance uuid, p_new_hash bytea)
-RETURNS TABLE (status integer, state jsonb, found jsonb, owner uuid, session_id uuid)
+RETURNS TABLE (status integer, state jsonb, answers text, found jsonb, owner uuid, session_id uuid)
 LANGUAGE plpgsql AS $$
 DECLARE
   s sessions%ROWTYPE;
@@ -23,11 +25,11 @@ DECLARE
 BEGIN
   SELECT * INTO s FROM sessions WHERE resume_hash = p_hash FOR UPDATE;
   IF NOT FOUND OR s.suspended_until <= clock_timestamp() OR (s.suspended_until IS NULL AND s.instance_id = p_instance) THEN
-    RETURN QUERY SELECT 0, NULL::jsonb, NULL::jsonb, NULL::uuid, NULL::uuid;
+    RETURN QUERY SELECT 0, NULL::jsonb, NULL::text, NULL::jsonb, NULL::uuid, NULL::uuid;
     RETURN;
   END IF;
   IF s.suspended_until IS NULL THEN
-    RETURN QUERY SELECT 3, NULL::jsonb, NULL::jsonb, s.instance_id, s.id;
+    RETURN QUERY SELECT 3, NULL::jsonb, NULL::text, NULL::jsonb, s.instance_id, s.id;
     RETURN;
   END IF;
   auth := s.resume_state -> 'session' -> 'authorization';
@@ -40,13 +42,13 @@ BEGIN
     IF s.authorized_at IS NOT NULL THEN
       UPDATE apps SET authorized_sessions = authorized_sessions - 1 WHERE id = s.app_id;
     END IF;
-    RETURN QUERY SELECT 2, NULL::jsonb, NULL::jsonb, NULL::uuid, NULL::uuid;
+    RETURN QUERY SELECT 2, NULL::jsonb, NULL::text, NULL::jsonb, NULL::uuid, NULL::uuid;
     RETURN;
   END IF;
   UPDATE sessions
-     SET instance_id = p_instance, suspended_until = NULL, resume_hash = p_new_hash, resume_state = NULL,
+     SET instance_id = p_instance, suspended_until = NULL, resume_hash = p_new_hash, resume_state = NULL, resume_answers = NULL,
          claimed_at = clock_timestamp()
    WHERE id = s.id;
-  RETURN QUERY SELECT 1, s.resume_state, now_found, NULL::uuid, s.id;
+  RETURN QUERY SELECT 1, s.resume_state, s.resume_answers, now_found, NULL::uuid, s.id;
 END
 $$;

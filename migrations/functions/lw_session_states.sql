@@ -21,7 +21,8 @@ LANGUAGE sql STABLE AS $$
          coalesce(l.activated_at IS NULL, false),
          x.account_id IS NOT NULL AND u.id IS NULL,
          coalesce(u.blacklisted_at IS NOT NULL, false),
-         coalesce(u.requires_license AND NOT EXISTS (SELECT 1 FROM lw_account_coverage(u.id, clock_timestamp())), false),
+         -- A CASE, not AND: with no account, AND would still look for its coverage.
+         CASE WHEN u.requires_license THEN NOT EXISTS (SELECT 1 FROM lw_account_coverage(u.id, clock_timestamp())) ELSE false END,
          a.signed_leases,
          NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = x.id::uuid)
     FROM jsonb_to_recordset(p_sessions) AS x (id text, app_id bigint, client_id text, license_id bigint, account_id bigint)

@@ -67,12 +67,13 @@ export interface SuspendInput {
   /** SHA-256 of its Resume-Id token, hex. */
   hash: string
   state: SuspendedState
+  /** Its last answers, oldest first, one frame a line (Connection.lastAnswers). */
+  answers: string
 }
 
-/** What a suspended session keeps: its state, its last answers (id, frame), oldest first, and its rate bucket. */
+/** What a suspended session keeps besides its answers: its state and its rate bucket. */
 export interface SuspendedState {
   session: SessionStateJson
-  answers: [number, string][]
   bucket?: { tokens: number, refilledAt: number }
 }
 
@@ -82,9 +83,9 @@ export interface SuspendedState {
  * instance `owner`, which has not noticed the drop yet.
  */
 export type ResumeResult =
-  | { status: 1, state: SuspendedState, found: SessionState, owner: null }
-  | { status: 0 | 2, state: null, found: null, owner: null }
-  | { status: 3, state: null, found: null, owner: string, session_id: string }
+  | { status: 1, state: SuspendedState, answers: string, found: SessionState, owner: null }
+  | { status: 0 | 2, state: null, answers: null, found: null, owner: null }
+  | { status: 3, state: null, answers: null, found: null, owner: string, session_id: string }
 
 /** The answer of an account authorization: the account as stored afterwards, absent with 200. */
 export type AccountAuthorizeResult = { status: number, now: number } & ({ login: null } | AccountView)
@@ -133,8 +134,13 @@ export class SessionsRepository {
    * returns how many were still there to suspend.
    */
   async suspendMany (instanceId: string, sessions: SuspendInput[], windowMs: number): Promise<number> {
+    // The answers travel as plain text, the i-th session's between the i-th pair of
+    // record separators: inside the JSON, every quote of every frame would be escaped
+    // here and unescaped by Postgres, for text that is only stored and read back.
+    const states = sessions.map(({ id, hash, state }) => ({ id, hash, state }))
     const { rows } = await query<{ n: number }>(this.pool,
-      'SELECT lw_suspend_sessions($1, $2::jsonb, $3) AS n', [instanceId, JSON.stringify(sessions), windowMs])
+      'SELECT lw_suspend_sessions($1, $2::jsonb, $3, $4) AS n',
+      [instanceId, JSON.stringify(states), windowMs, sessions.map(s => s.answers).join(RECORD_SEPARATOR)])
     return rows[0]!.n
   }
 
@@ -145,7 +151,9 @@ export class SessionsRepository {
   async resume (hash: string, instanceId: string, newHash: string): Promise<ResumeResult> {
     const { rows } = await query<ResumeResult>(this.pool,
       "SELECT * FROM lw_resume_session(decode($1, 'hex'), $2, decode($3, 'hex'))", [hash, instanceId, newHash])
-    return rows[0]!
+    const result = rows[0]!
+    if (result.status === 1) result.answers = storedAnswers(result.state, result.answers)
+    return result
   }
 
   /** A session taken over by another socket of this instance: its new token hash, and what changed meanwhile. */
@@ -185,6 +193,19 @@ export class SessionsRepository {
       'SELECT * FROM lw_session_states($1::jsonb)', [JSON.stringify(sessions)])
     return rows
   }
+}
+
+/** Between the answers of two sessions: JSON text never holds it raw. */
+const RECORD_SEPARATOR = '\x1e'
+
+/**
+ * A suspension's answers as text. Suspended before migration 013, they are inside the
+ * state, as [id, frame] pairs.
+ */
+function storedAnswers (state: SuspendedState, answers: string | null): string {
+  const legacy = (state as { answers?: [number, string][] }).answers
+  if (answers === null && Array.isArray(legacy)) return legacy.map(([, frame]) => frame).join('\n')
+  return answers ?? ''
 }
 
 /** What the database says about one live session, for reconciling after missed events. */

@@ -7,6 +7,8 @@ import type { SessionState } from './state.js'
 const DONE = Promise.resolve()
 /** Answers kept for a resumed session to replay (docs/protocol.md §9). */
 export const KEPT_ANSWERS = 64
+/** Where the id starts in a frame: after `{"id":`. */
+const ID_AT = 6
 
 /** Settings every connection of an instance shares: one object for all. */
 export interface ConnectionSettings {
@@ -140,27 +142,35 @@ export class Connection {
     this.answersAt = (this.answersAt + 2) % (KEPT_ANSWERS * 2)
   }
 
-  /** The last answers sent, oldest first. */
-  lastAnswers (): [number, string][] {
+  /**
+   * The last answers sent, oldest first, one frame a line: frames are JSON text, which
+   * never holds a raw line feed, and each begins with its id (`{"id":N,`), so the
+   * lines need no escaping to be stored or read back.
+   */
+  lastAnswers (): string {
     const answers = this.answers ?? []
-    const ordered = [...answers.slice(this.answersAt), ...answers.slice(0, this.answersAt)]
-    const pairs: [number, string][] = []
-    for (let i = 0; i < ordered.length; i += 2) pairs.push([ordered[i] as number, ordered[i + 1] as string])
-    return pairs
+    const frames: string[] = []
+    for (let n = 0, i = this.answersAt; n < answers.length; n += 2, i = (i + 2) % answers.length) frames.push(answers[i + 1] as string)
+    return frames.join('\n')
   }
 
   /**
    * Takes over a suspended session: its state, its answers to replay, and its rate
    * bucket (a drop and a resume must not refill it).
    */
-  resume (state: SessionState, answers: [number, string][], bucket?: { tokens: number, refilledAt: number }): void {
+  resume (state: SessionState, answers: string, bucket?: { tokens: number, refilledAt: number }): void {
     this._state = state
     if (bucket !== undefined) {
       this.tokens = bucket.tokens
       this.refilledAt = bucket.refilledAt
     }
-    this.replays = new Map(answers)
-    for (const [id, frame] of answers) this.keep(id, frame)
+    if (answers === '') return
+    this.replays = new Map()
+    for (const frame of answers.split('\n')) {
+      const id = Number(frame.slice(ID_AT, frame.indexOf(',', ID_AT)))
+      this.replays.set(id, frame)
+      this.keep(id, frame)
+    }
   }
 
   /**

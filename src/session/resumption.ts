@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash, randomFillSync } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import { Close } from '../protocol/close-codes.js'
 import type { LiveEvent } from '../events.js'
@@ -8,9 +8,23 @@ import { liveSession, type LiveEvents } from './live-events.js'
 import type { Releases } from './releases.js'
 import { SessionState } from './state.js'
 
+const TOKEN_BYTES = 18
+/**
+ * Random bytes for the next 256 tokens: every upgrade takes one, and one call for
+ * many is far cheaper than one each (crypto.randomUUID pools the same way).
+ */
+const entropy = Buffer.alloc(TOKEN_BYTES * 256)
+let entropyAt = entropy.length
+
 /** A fresh Resume-Id token: 144 random bits, URL-safe (24 characters). */
 export function newResumeToken (): string {
-  return randomBytes(18).toString('base64url')
+  if (entropyAt === entropy.length) {
+    randomFillSync(entropy)
+    entropyAt = 0
+  }
+  const token = entropy.toString('base64url', entropyAt, entropyAt + TOKEN_BYTES)
+  entropyAt += TOKEN_BYTES
+  return token
 }
 
 /** Tokens are stored and looked up only as this hash (SHA-256, hex). */
@@ -87,7 +101,8 @@ export class Resumption {
     return {
       id: state.id,
       hash: state.resumeHash,
-      state: { session: state.toJSON(), answers: connection.lastAnswers(), bucket: connection.bucket }
+      state: { session: state.toJSON(), bucket: connection.bucket },
+      answers: connection.lastAnswers()
     }
   }
 
@@ -103,7 +118,7 @@ export class Resumption {
       this.takingOver.add(id)
       try {
         const taken = await this.takeOver(previous)
-        if (taken !== null) return await this.restore(connection, taken.state)
+        if (taken !== null) return await this.restore(connection, taken.state, taken.answers)
       } finally {
         this.takingOver.delete(id)
       }
@@ -132,7 +147,7 @@ export class Resumption {
       return connection.close(Close.ResumeFailed)
     }
     if (result.status !== 1) return connection.close(Close.ResumeNotFound)
-    return this.restore(connection, result.state, result.found)
+    return this.restore(connection, result.state, result.answers, result.found)
   }
 
   /**
@@ -165,7 +180,7 @@ export class Resumption {
    * Carries the session on in `connection`; `found`: what the claim read of its app,
    * license and account (read here when the session was taken over in memory).
    */
-  private async restore (connection: Connection, { session, answers, bucket }: SuspendedState, found?: SessionStateRow): Promise<void> {
+  private async restore (connection: Connection, { session, bucket }: SuspendedState, answers: string, found?: SessionStateRow): Promise<void> {
     try {
       // The client may come back from another address (a NAT rebinding, a new network).
       const { ip, origin, resumeHash } = connection.state
