@@ -320,7 +320,7 @@ function describe (f: LoadFigures, unit: string): string {
 
 /** Rounds alternate the order, so a noisy stretch of the machine hits both sides. */
 async function alternate<T> (targets: Target[], rounds: number, run: (target: Target, round: number) => Promise<T>): Promise<Record<Target, T[]>> {
-  const out = { licensewire: [], 'bare-ws': [], 'ws-pg': [], static: [] } as Record<Target, T[]>
+  const out = Object.fromEntries(Object.keys(LABEL).map(t => [t, []])) as unknown as Record<Target, T[]>
   for (let round = 1; round <= rounds; round++) {
     const order = round % 2 === 1 ? targets : [...targets].reverse()
     for (const target of order) out[target].push(await run(target, round))
@@ -331,12 +331,12 @@ async function alternate<T> (targets: Target[], rounds: number, run: (target: Ta
 // --- fixtures ------------------------------------------------------------------------
 
 /** Licenses over `apps` apps: `hotShare` of them in app 0, the rest spread evenly; shuffled. */
-async function seedSpread (identities: number, apps: number, hotShare: number): Promise<Identity[]> {
+async function seedSpread (identities: number, apps: number, hotShare: number, leases = options.leases): Promise<Identity[]> {
   const hot = Math.round(identities * hotShare)
   const perCold = Math.ceil((identities - hot) / Math.max(1, apps - 1))
   const seeded = await seedApps(db.pool, Array.from({ length: apps }, (_, i) => ({
     sessionLimit: 1_000_000, licenses: i === 0 ? hot : perCold
-  })), options.leases)
+  })), leases)
   const cold = seeded.slice(1).flatMap(a => a.identities).slice(0, identities - hot)
   return shuffle([...seeded[0]!.identities, ...cold])
 }
@@ -371,7 +371,8 @@ function cpuRow (scenario: string, lw: LoadFigures[], base: LoadFigures[]): void
 async function scenario1 (): Promise<void> {
   const p = plan.s1
   log(`\n== scenario 1: in-session packets — ${num(p.sockets)} authorized sockets sending type 15 in a closed loop (vs baseline (a))`)
-  const runs = await alternate(['licensewire', 'bare-ws'], options.rounds, async (target, round) => {
+  const targets: Target[] = options.leases ? ['licensewire', 'bare-ws', 'bare-ws-leases'] : ['licensewire', 'bare-ws']
+  const runs = await alternate(targets, options.rounds, async (target, round) => {
     await resetData(db.pool)
     const [app] = await seedApps(db.pool, [{ sessionLimit: 1_000_000, licenses: p.sockets }], options.leases)
     const figures = await withServer(target, `s1-r${round}`, server =>
@@ -383,9 +384,12 @@ async function scenario1 (): Promise<void> {
   const base = median(runs['bare-ws'].map(r => r.throughput))
   const pass = lw / base >= 0.85
   rows.push({ scenario: '1 in-session (type 15)', metric: 'throughput (packets/s)', licensewire: num(lw), baseline: `${num(base)} (a)`, ratio: ratio(lw, base), bar: '≥ 0.85× (a)', result: pass ? 'PASS' : 'FAIL' })
+  // What the lease's bytes cost any server: (a) answering with the same lease it signed once.
+  const signedOnce = options.leases ? median(runs['bare-ws-leases'].map(r => r.throughput)) : undefined
+  if (signedOnce !== undefined) rows.push({ scenario: '', metric: 'throughput vs (a′)', licensewire: num(lw), baseline: `${num(signedOnce)} (a′)`, ratio: ratio(lw, signedOnce), bar: '', result: '' })
   latencyRows('', runs.licensewire.map(r => r.latency), runs['bare-ws'].map(r => r.latency))
   cpuRow('', runs.licensewire, runs['bare-ws'])
-  results.scenario1 = { plan: p, runs, median: { licensewire: lw, baseline: base }, pass }
+  results.scenario1 = { plan: p, runs, median: { licensewire: lw, baseline: base, signedOnce }, pass }
 }
 
 async function scenario6 (): Promise<void> {
@@ -412,7 +416,7 @@ async function establishRuns (name: string, rounds: number, timing: Timing, targ
   const p = plan.s2
   return alternate(targets, rounds, async (target, round) => {
     await resetData(db.pool)
-    const identities = await seedSpread(p.identities, p.apps, p.hotShare)
+    const identities = await seedSpread(p.identities, p.apps, p.hotShare, options.leases && target !== 'licensewire-unsigned')
     const workers = workerCount()
     const figures = await withServer(target, `${name}-r${round}`, server =>
       measureLoad(server, round, jobs('establish', server.wsUrl, identities, () => ({ concurrency: Math.max(1, Math.round(p.concurrency / workers)) })), timing))
@@ -427,12 +431,18 @@ async function scenario2 (): Promise<void> {
   const p = plan.s2
   log(`\n== scenario 2: session establishment — connect → Initialize → Authorize → close, ${p.concurrency} clients in a closed loop,` +
     ` ${num(p.identities)} licenses over ${p.apps} apps, ${Math.round(p.hotShare * 100)} % in one hot app (vs baseline (b))`)
-  const runs = await establishRuns('s2', options.rounds, p)
+  const runs = await establishRuns('s2', options.rounds, p, options.leases ? ['licensewire', 'ws-pg', 'licensewire-unsigned'] : undefined)
   const lw = median(runs.licensewire.map(r => r.throughput))
   const base = median(runs['ws-pg'].map(r => r.throughput))
   s2LicensewireMax = lw
   const pass = lw / base >= 0.9
   rows.push({ scenario: '2 session establishment', metric: 'throughput (sessions/s)', licensewire: num(lw), baseline: `${num(base)} (b)`, ratio: ratio(lw, base), bar: '≥ 0.90× (b)', result: pass ? 'PASS' : 'FAIL' })
+  if (options.leases) {
+    // Issue 15's bar: signing at Authorize costs establishment at most a tenth.
+    const unsigned = median(runs['licensewire-unsigned'].map(r => r.throughput))
+    const leasesPass = lw / unsigned >= 0.9
+    rows.push({ scenario: '', metric: 'leases on vs off', licensewire: num(lw), baseline: `${num(unsigned)} leases off`, ratio: ratio(lw, unsigned), bar: '≥ 0.90× leases off', result: leasesPass ? 'PASS' : 'FAIL' })
+  }
   latencyRows('', runs.licensewire.map(r => r.latency), runs['ws-pg'].map(r => r.latency))
   cpuRow('', runs.licensewire, runs['ws-pg'])
   results.scenario2 = { plan: p, runs, median: { licensewire: lw, baseline: base }, pass, latencyMeasures: 'connect start → Authorize answer' }

@@ -330,6 +330,23 @@ describe('while suspended', () => {
     assert.equal(await sessionRows(db.pool, app.id), 1, 'still initialized')
     back.close()
   })
+
+  test('app version changed and license deleted meanwhile: events 102 then 204 after the resume', async () => {
+    const { client, app, key } = await seat()
+    assert.deepEqual(await client.request(17, { subscribed: true }), { id: 3, status: 1 })
+    await dropped(client, app.id)
+    assert.equal((await call(server, 'PATCH', `/apps/${app.id}`, { version: '3.0.0' })).status, 200)
+    assert.equal((await call(server, 'DELETE', `/apps/${app.id}/licenses/${key}`)).status, 204)
+    const back = await client.resume(server.wsUrl)
+    assert.deepEqual(await back.next(), { id: EVENT_ID, event_type: 102, content: { version: '3.0.0' } })
+    assert.deepEqual(await back.next(), { id: EVENT_ID, event_type: 204, content: {} })
+    assert.deepEqual(await back.request(15), { id: 4, status: 3 })
+    // Once is enough: a second resume has nothing new to tell.
+    await dropped(back, app.id)
+    const again = await back.resume(server.wsUrl)
+    assert.deepEqual(await again.request(10), { id: 5, online_users_count: 1, status: 1 })
+    again.close()
+  })
 })
 
 describe('a drain hands sessions over', () => {

@@ -4,12 +4,18 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { cpuSeconds, freePort, rssBytes, sleep, spawnNode, waitExit } from './proc.js'
 
-/** licensewire, baseline (a) bare `ws`, baseline (b) `ws` + `pg`, baseline (c) @fastify/static. */
-export type Target = 'licensewire' | 'bare-ws' | 'ws-pg' | 'static'
+/**
+ * licensewire, baseline (a) bare `ws`, baseline (b) `ws` + `pg`, baseline (c)
+ * @fastify/static. With --leases: licensewire on apps with leases off, and baseline (a′),
+ * bare `ws` answering with a lease it signed once per session.
+ */
+export type Target = 'licensewire' | 'licensewire-unsigned' | 'bare-ws' | 'bare-ws-leases' | 'ws-pg' | 'static'
 
 export const LABEL: Record<Target, string> = {
   licensewire: 'licensewire',
+  'licensewire-unsigned': 'licensewire, leases off',
   'bare-ws': 'baseline (a) bare ws',
+  'bare-ws-leases': 'baseline (a′) bare ws + a lease signed once per session',
   'ws-pg': 'baseline (b) ws+pg',
   static: 'baseline (c) @fastify/static'
 }
@@ -82,7 +88,7 @@ export async function startServer (target: Target, settings: ServerSettings): Pr
     mkdirSync(profileDir, { recursive: true })
     args.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`)
   }
-  if (target === 'licensewire') {
+  if (target === 'licensewire' || target === 'licensewire-unsigned') {
     args.push('--import', probe, join(settings.root, 'dist/src/server.js'))
     Object.assign(env, {
       DATABASE_URL: settings.databaseUrl,
@@ -103,7 +109,9 @@ export async function startServer (target: Target, settings: ServerSettings): Pr
     delete env.ADMIN_TOKEN
     readyPath = '/readyz'
   } else {
-    args.push('--import', 'tsx', '--import', probe, join(settings.root, `bench/baselines/${target}.ts`))
+    const file = target === 'bare-ws-leases' ? 'bare-ws' : target
+    args.push('--import', 'tsx', '--import', probe, join(settings.root, `bench/baselines/${file}.ts`))
+    if (target === 'bare-ws-leases') env.BARE_WS_LEASES = '1'
     if (target === 'ws-pg') Object.assign(env, { DATABASE_URL: settings.databaseUrl, DATABASE_POOL_MAX: String(settings.poolMax) })
   }
   Object.assign(env, settings.env)

@@ -8,7 +8,7 @@ RETURNS TABLE (
   id text, app_gone boolean, app_paused boolean, client_blacklisted boolean,
   license_gone boolean, license_blacklisted boolean, license_paused boolean, license_reset boolean,
   account_gone boolean, account_blacklisted boolean, account_uncovered boolean, signed_leases boolean,
-  session_gone boolean
+  session_gone boolean, app_version text
 )
 LANGUAGE sql STABLE AS $$
   SELECT x.id,
@@ -24,7 +24,8 @@ LANGUAGE sql STABLE AS $$
          -- A CASE, not AND: with no account, AND would still look for its coverage.
          CASE WHEN u.requires_license THEN NOT EXISTS (SELECT 1 FROM lw_account_coverage(u.id, clock_timestamp())) ELSE false END,
          a.signed_leases,
-         NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = x.id::uuid)
+         NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = x.id::uuid),
+         a.version
     FROM jsonb_to_recordset(p_sessions) AS x (id text, app_id bigint, client_id text, license_id bigint, account_id bigint)
     LEFT JOIN apps a ON a.id = x.app_id
     LEFT JOIN licenses l ON l.id = x.license_id

@@ -226,6 +226,8 @@ export interface SessionState {
   signed_leases: boolean | null
   /** The session's own row is gone (ended meanwhile). */
   session_gone: boolean
+  /** The app's version now; null when the app is gone. */
+  app_version: string | null
 }
 
 export interface LiveSession {

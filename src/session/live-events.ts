@@ -115,9 +115,10 @@ export class LiveEvents {
    * runs (docs/protocol.md §9).
    */
   async catchUp (connection: Connection, found: SessionStateRow): Promise<void> {
-    const missed = this.missedBy(connection, found)
-    const effect = missed === undefined ? undefined : this.effect(missed, connection)
-    if (effect !== undefined) await this.carryOut(connection, effect)
+    for (const missed of this.missedBy(connection, found)) {
+      const effect = this.effect(missed, connection)
+      if (effect !== undefined) await this.carryOut(connection, effect)
+    }
   }
 
   /** For each of these sessions that missed a change, the event that stands for it. */
@@ -130,19 +131,26 @@ export class LiveEvents {
     for (const row of states) {
       const connection = byId.get(row.id)
       if (connection === undefined) continue
-      const missed = this.missedBy(connection, row)
       // Applied to this one session only: others decide from their own state.
-      if (missed !== undefined) found.push([connection, missed])
+      for (const missed of this.missedBy(connection, row)) found.push([connection, missed])
     }
     return found
   }
 
-  private missedBy (connection: Connection, row: SessionStateRow): AppEvent | undefined {
+  /** The events this session missed, in the order they are to be applied. */
+  private missedBy (connection: Connection, row: SessionStateRow): AppEvent[] {
     const { state } = connection
     if (row.signed_leases !== null && row.signed_leases !== (state.app!.signedLeases === true)) {
       state.signedLeasesChanged(row.signed_leases)
     }
-    return missedEvent(row, state)
+    const missed: AppEvent[] = []
+    // A new version is news even to a session that is about to lose its license.
+    if (row.app_version !== null && row.app_version !== state.app!.version) {
+      missed.push({ type: 'app_version_changed', appId: state.app!.id, version: row.app_version })
+    }
+    const event = missedEvent(row, state)
+    if (event !== undefined) missed.push(event)
+    return missed
   }
 }
 
