@@ -4,7 +4,7 @@ import { testDatabase, type TestDatabase } from './helpers/database.js'
 import { startServer, type TestServer } from './helpers/server.js'
 import { TestClient, waitFor } from './helpers/client.js'
 import { call, TOKEN } from './helpers/admin.js'
-import { authorizedSessions, blacklistClient, createApp, createLicense, sessionRows, type TestApp } from './helpers/fixtures.js'
+import { authorizedSessions, blacklistClient, createApp, createLicense, sessionIdOf, sessionRows, suspendAsOldVersion, type TestApp } from './helpers/fixtures.js'
 
 // Session resumption (docs/protocol.md §9) on one instance, and across a drain onto a
 // second one on the same database. test/postgres/resumption.test.ts adds separate
@@ -163,6 +163,19 @@ describe('resuming a dropped session', () => {
       assert.deepEqual([authorized.id, authorized.license, authorized.status], [2, seats[i]!.key, 1], 'the Authorize answer replays too')
       back.close()
     }))
+  })
+
+  test('a session suspended by the previous version (answers inside the state) resumes with its answers', async () => {
+    const { client, app } = await seat(server.wsUrl, 'device-old')
+    await dropped(client, app.id)
+    const id = await sessionIdOf(db.pool, app.id, 'device-old')
+    await suspendAsOldVersion(db.pool, id, [[2, '{"id":2,"from":"state","status":1}']], '{"id":2,"from":"stale column","status":1}')
+    const back = await client.resume(server.wsUrl)
+    back.send(10, {}, 2)
+    assert.equal((await back.next()) && back.raw.at(-1), '{"id":2,"from":"state","status":1}')
+    back.send(10, {}, 1)
+    assert.deepEqual(await back.next(), { id: 1, online_users_count: 1, status: 1 }, 'only what the state held replays')
+    back.close()
   })
 
   test('a token is single use: of two sockets racing with it, exactly one resumes', async () => {

@@ -75,6 +75,12 @@ export interface SuspendInput {
 export interface SuspendedState {
   session: SessionStateJson
   bucket?: { tokens: number, refilledAt: number }
+  /**
+   * Always empty here. Before migration 013 the answers were kept in the state as
+   * [id, frame] pairs; an instance of that version, during a rolling deploy, reads
+   * this and resumes (without replays) instead of failing.
+   */
+  answers?: [number, string][]
 }
 
 /**
@@ -199,12 +205,13 @@ export class SessionsRepository {
 const RECORD_SEPARATOR = '\x1e'
 
 /**
- * A suspension's answers as text. Suspended before migration 013, they are inside the
- * state, as [id, frame] pairs.
+ * A suspension's answers as text. An instance of the version before migration 013
+ * keeps them inside the state, as [id, frame] pairs, and may leave older text in the
+ * column: answers in the state win. This version writes none there.
  */
-function storedAnswers (state: SuspendedState, answers: string | null): string {
-  const legacy = (state as { answers?: [number, string][] }).answers
-  if (answers === null && Array.isArray(legacy)) return legacy.map(([, frame]) => frame).join('\n')
+function storedAnswers (state: SuspendedState, answers: string | null | undefined): string {
+  const legacy = state.answers
+  if (Array.isArray(legacy) && legacy.length > 0) return legacy.map(([, frame]) => frame).join('\n')
   return answers ?? ''
 }
 

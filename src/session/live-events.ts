@@ -125,6 +125,9 @@ export class LiveEvents {
   private async missed (connections: Connection[]): Promise<[Connection, AppEvent][]> {
     const live = connections.filter(c => c.state.initialized)
     if (live.length === 0) return []
+    // The version each session had when the database was asked: one that changed
+    // meanwhile heard of a newer version (or of this one) already.
+    const versions = new Map(live.map(c => [c.id, c.state.app!.version]))
     const states = await this.sessions.states(live.map(({ state }) => liveSession(state)))
     const byId = new Map(live.map(c => [c.id, c]))
     const found: [Connection, AppEvent][] = []
@@ -132,20 +135,24 @@ export class LiveEvents {
       const connection = byId.get(row.id)
       if (connection === undefined) continue
       // Applied to this one session only: others decide from their own state.
-      for (const missed of this.missedBy(connection, row)) found.push([connection, missed])
+      for (const missed of this.missedBy(connection, row, versions.get(row.id))) found.push([connection, missed])
     }
     return found
   }
 
-  /** The events this session missed, in the order they are to be applied. */
-  private missedBy (connection: Connection, row: SessionStateRow): AppEvent[] {
+  /**
+   * The events this session missed, in the order they are to be applied. `askedWith`:
+   * the app version the session had when `row` was read.
+   */
+  private missedBy (connection: Connection, row: SessionStateRow, askedWith = connection.state.app!.version): AppEvent[] {
     const { state } = connection
     if (row.signed_leases !== null && row.signed_leases !== (state.app!.signedLeases === true)) {
       state.signedLeasesChanged(row.signed_leases)
     }
     const missed: AppEvent[] = []
     // A new version is news even to a session that is about to lose its license.
-    if (row.app_version !== null && row.app_version !== state.app!.version) {
+    // (A row without the column comes from an instance of an older version, during a deploy.)
+    if (typeof row.app_version === 'string' && row.app_version !== askedWith && askedWith === state.app!.version) {
       missed.push({ type: 'app_version_changed', appId: state.app!.id, version: row.app_version })
     }
     const event = missedEvent(row, state)

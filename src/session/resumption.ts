@@ -101,7 +101,7 @@ export class Resumption {
     return {
       id: state.id,
       hash: state.resumeHash,
-      state: { session: state.toJSON(), bucket: connection.bucket },
+      state: { session: state.toJSON(), bucket: connection.bucket, answers: [] },
       answers: connection.lastAnswers()
     }
   }

@@ -168,6 +168,18 @@ export async function sessionIdOf (pool: Pool, appId: number, clientId: string):
   return rows[0]!.id
 }
 
+/**
+ * Rewrites a suspended session as an instance of the version before migration 013
+ * leaves it: its answers as [id, frame] pairs inside the state, and `staleText` in the
+ * answers column from an earlier suspension.
+ */
+export async function suspendAsOldVersion (pool: Pool, sessionId: string, answers: [number, string][], staleText: string): Promise<void> {
+  const { rowCount } = await pool.query(
+    `UPDATE sessions SET resume_state = jsonb_set(resume_state, '{answers}', $2::jsonb), resume_answers = $3
+      WHERE id = $1 AND suspended_until IS NOT NULL`, [sessionId, JSON.stringify(answers), staleText])
+  if (rowCount !== 1) throw new Error(`session ${sessionId} is not suspended`)
+}
+
 /** Every stored private key (PEM) of the lease signing keys, to look for in logs and answers. */
 export async function storedPrivateKeys (pool: Pool): Promise<string[]> {
   const { rows } = await pool.query<{ private_key: string }>('SELECT private_key FROM signing_keys WHERE private_key IS NOT NULL')

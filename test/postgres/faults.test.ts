@@ -16,7 +16,7 @@ import { authorizedSessions, createApp, createLicenses } from '../helpers/fixtur
 // own that it restarts and stops (scripts/pg-test-cluster.sh): each case ends with the
 // app's counter equal to the sessions still connected, within SESSION_LEASE_MS of the
 // database being back.
-const SESSION_LEASE_MS = 8000
+const SESSION_LEASE_MS = 10000
 const run = promisify(execFile)
 let clusterDir: string
 let pool: pg.Pool
