@@ -17,12 +17,17 @@ before(async t => {
   app = await createApp(db.pool)
 })
 
-async function authorized (): Promise<{ c: TestClient, key: string }> {
-  const key = await createLicense(db.pool, app.id)
+/**
+ * A session authorized in an app of its own: the sessions of earlier tests, closed
+ * without waiting, may still be releasing their slots in the shared one.
+ */
+async function authorized (): Promise<{ c: TestClient, key: string, own: TestApp }> {
+  const own = await createApp(db.pool)
+  const key = await createLicense(db.pool, own.id)
   const c = await TestClient.connect(server.wsUrl)
-  assert.equal((await c.initialize(app.key)).status, 1)
+  assert.equal((await c.initialize(own.key)).status, 1)
   assert.equal((await c.authorize(key)).status, 1)
-  return { c, key }
+  return { c, key, own }
 }
 
 describe('database failures answer 6 InternalServerError', () => {
@@ -67,15 +72,14 @@ describe('database failures answer 6 InternalServerError', () => {
   })
 
   test('Logout: 6, still authorized and still holding the slot', async () => {
-    const { c } = await authorized()
-    const held = await authorizedSessions(db.pool, app.id)
+    const { c, own } = await authorized()
     failing = 'lw_release_authorization'
     try {
       assert.deepEqual(await c.request(5), { id: 3, status: 6 })
     } finally {
       failing = null
     }
-    assert.equal(await authorizedSessions(db.pool, app.id), held)
+    assert.equal(await authorizedSessions(db.pool, own.id), 1)
     assert.equal((await c.request(15)).status, 1)
     assert.deepEqual(await c.request(5), { id: 5, status: 1 })
     c.close()
@@ -96,17 +100,16 @@ describe('database failures answer 6 InternalServerError', () => {
   })
 
   test('Blacklist: 6, the socket stays open, nothing blacklisted, the slot kept', async () => {
-    const { c, key } = await authorized()
-    const held = await authorizedSessions(db.pool, app.id)
+    const { c, key, own } = await authorized()
     failing = 'lw_blacklist_session'
     try {
       assert.deepEqual(await c.request(6, { comment: 'bye' }), { id: 3, status: 6 })
     } finally {
       failing = null
     }
-    assert.deepEqual(await blacklistEntries(db.pool, app.id), [])
-    assert.equal((await licenseRow(db.pool, app.id, key))?.blacklisted_at, null)
-    assert.equal(await authorizedSessions(db.pool, app.id), held)
+    assert.deepEqual(await blacklistEntries(db.pool, own.id), [])
+    assert.equal((await licenseRow(db.pool, own.id, key))?.blacklisted_at, null)
+    assert.equal(await authorizedSessions(db.pool, own.id), 1)
     assert.equal((await c.request(15)).status, 1)
     c.close()
   })
@@ -126,12 +129,12 @@ describe('database failures answer 6 InternalServerError', () => {
 
 describe('Get current license reads the state as it is now', () => {
   test('105 once blacklisted and 104 once paused (changed behind the API), payload included', async () => {
-    const { c, key } = await authorized()
-    await db.pool.query('UPDATE licenses SET paused_at = now() WHERE app_id = $1 AND key = $2', [app.id, key])
+    const { c, key, own } = await authorized()
+    await db.pool.query('UPDATE licenses SET paused_at = now() WHERE app_id = $1 AND key = $2', [own.id, key])
     const paused = await c.request(15)
     assert.equal(paused.status, 104)
     assert.ok(typeof paused.time_left === 'number' && paused.time_left > 80000)
-    await db.pool.query('UPDATE licenses SET blacklisted_at = now() WHERE app_id = $1 AND key = $2', [app.id, key])
+    await db.pool.query('UPDATE licenses SET blacklisted_at = now() WHERE app_id = $1 AND key = $2', [own.id, key])
     assert.deepEqual(Object.keys(await c.request(15)), ['id', 'license', 'levels', 'comment', 'ip_address', 'time_left', 'status'])
     assert.equal((await c.request(15)).status, 105)
     c.close()
