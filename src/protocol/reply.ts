@@ -29,9 +29,16 @@ export function replyFromText (status: number, fieldsText: string): Reply {
   return { status, body: fieldsText === '' ? `"status":${status}}` : `${fieldsText},"status":${status}}` }
 }
 
+const ID_PREFIX = '{"id":'
+
 /** The frame sent for an answer. */
 export function encodeReply (id: number, answer: Reply): string {
-  return `{"id":${id},${answer.body}`
+  return `${ID_PREFIX}${id},${answer.body}`
+}
+
+/** The id of a frame `encodeReply` wrote. */
+export function replyIdOf (frame: string): number {
+  return Number(frame.slice(ID_PREFIX.length, frame.indexOf(',', ID_PREFIX.length)))
 }
 
 /** The id of every server-pushed event frame, written as that exact integer literal. */

@@ -1,14 +1,12 @@
 import type { WebSocket } from 'ws'
 import type { CloseSpec } from '../protocol/close-codes.js'
-import { encodeEvent, encodeReply, type Reply } from '../protocol/reply.js'
+import { encodeEvent, encodeReply, replyIdOf, type Reply } from '../protocol/reply.js'
 import type { BufferWatch } from './buffer-watch.js'
 import type { SessionState } from './state.js'
 
 const DONE = Promise.resolve()
 /** Answers kept for a resumed session to replay (docs/protocol.md §9). */
 export const KEPT_ANSWERS = 64
-/** Where the id starts in a frame: after `{"id":`. */
-const ID_AT = 6
 
 /** Settings every connection of an instance shares: one object for all. */
 export interface ConnectionSettings {
@@ -167,7 +165,7 @@ export class Connection {
     if (answers === '') return
     this.replays = new Map()
     for (const frame of answers.split('\n')) {
-      const id = Number(frame.slice(ID_AT, frame.indexOf(',', ID_AT)))
+      const id = replyIdOf(frame)
       this.replays.set(id, frame)
       this.keep(id, frame)
     }
